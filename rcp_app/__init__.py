@@ -1,0 +1,58 @@
+"""RCP application factory."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from .config import build_config
+from .extensions import csrf, db, login_manager, migrate
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(overrides: dict | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        instance_path=str(ROOT / "instance"),
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    overrides = dict(overrides or {})
+    env = overrides.pop("ENV_VARS", None)
+    app.config.update(build_config(app.instance_path, env))
+    app.config.update(overrides)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    proxies = int(app.config.get("RCP_TRUSTED_PROXIES", 0) or 0)
+    if proxies:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+
+    from . import models  # noqa: F401  (registers every table on the metadata)
+    from .core import errors, security, templating
+    from .core.cli import register_cli
+
+    errors.register_error_handlers(app)
+    security.register_security_headers(app)
+    templating.register_template_helpers(app)
+    register_cli(app)
+
+    from .admin.views import bp as admin_bp
+    from .auth.session import register_session_hooks
+    from .auth.views import bp as auth_bp
+    from .directory.views import bp as directory_bp
+    from .main.views import bp as main_bp
+    from .patients.views import bp as patients_bp
+
+    register_session_hooks(app)
+    for blueprint in (main_bp, auth_bp, admin_bp, directory_bp, patients_bp):
+        app.register_blueprint(blueprint)
+    return app

@@ -1,0 +1,1 @@
+"""Users, roles, login, two-factor authentication and lockout."""

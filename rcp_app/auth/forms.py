@@ -1,0 +1,48 @@
+from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
+from wtforms.validators import DataRequired, Email, Length, Optional, Regexp
+
+from ..core.forms import BaseForm
+from .models import ROLE_LABELS
+
+
+class LoginForm(BaseForm):
+    username = StringField("Identifiant", validators=[DataRequired(), Length(max=80)])
+    password = PasswordField("Mot de passe", validators=[DataRequired(), Length(max=256)])
+
+
+class TotpForm(BaseForm):
+    code = StringField(
+        "Code à 6 chiffres",
+        validators=[DataRequired(), Regexp(r"^\s*\d{3}\s?\d{3}\s*$",
+                                           message="Saisissez les 6 chiffres du code.")],
+    )
+
+
+class PasswordChangeForm(BaseForm):
+    current_password = PasswordField("Mot de passe actuel", validators=[DataRequired()])
+    new_password = PasswordField("Nouveau mot de passe", validators=[DataRequired()])
+    confirm = PasswordField("Confirmation du nouveau mot de passe", validators=[DataRequired()])
+
+
+class ConfirmForm(BaseForm):
+    """An empty form: a POST button protected by the CSRF token."""
+
+
+USERNAME_RULE = Regexp(
+    r"^[a-z0-9][a-z0-9._-]{1,79}$",
+    message="Lettres minuscules sans accent, chiffres, point, tiret ou souligné (2 à 80).",
+)
+
+
+class UserForm(BaseForm):
+    username = StringField("Identifiant", validators=[DataRequired(), USERNAME_RULE])
+    display_name = StringField("Nom affiché", validators=[DataRequired(), Length(max=160)])
+    email = EmailField("Adresse électronique",
+                       validators=[DataRequired(), Email(message="Adresse électronique invalide."),
+                                   Length(max=254)])
+    role = SelectField("Rôle", choices=list(ROLE_LABELS.items()), validators=[DataRequired()])
+    professional_id = SelectField("Professionnel de santé associé", coerce=int,
+                                  validators=[Optional()])
+    active = BooleanField("Compte actif", default=True)
+    password = PasswordField("Mot de passe", validators=[Optional()])
+    confirm = PasswordField("Confirmation du mot de passe", validators=[Optional()])

@@ -1,0 +1,178 @@
+"""Named state changes for accounts: each one audits and flushes, the caller commits."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+
+from flask import current_app
+from sqlalchemy import func, select
+
+from ..core import audit
+from ..core.errors import DomainError
+from ..core.timeutil import format_time, utcnow
+from ..extensions import db
+from . import totp as totp_lib
+from .models import LoginAttempt, User
+from .passwords import hash_password, needs_rehash, password_problem, verify_password
+
+GENERIC_LOGIN_ERROR = "Identifiant ou mot de passe incorrect."
+
+
+@dataclass
+class LoginOutcome:
+    user: User | None
+    error: str | None = None
+    needs_totp: bool = False
+    needs_totp_enrolment: bool = False
+
+
+def _lockout_message(user: User) -> str:
+    return (
+        "Ce compte est temporairement verrouillé après plusieurs échecs de connexion. "
+        f"Réessayez après {format_time(user.locked_until)} ou contactez un administrateur."
+    )
+
+
+def totp_required_for(user: User) -> bool:
+    return user.role in current_app.config["RCP_TOTP_REQUIRED_ROLES"]
+
+
+def _ip_throttled(ip: str | None) -> bool:
+    if not ip:
+        return False
+    since = utcnow() - current_app.config["RCP_LOGIN_LOCKOUT"]
+    failures = db.session.scalar(
+        select(func.count(LoginAttempt.id)).where(
+            LoginAttempt.ip == ip, LoginAttempt.success.is_(False), LoginAttempt.at >= since
+        )
+    )
+    return failures >= current_app.config["RCP_LOGIN_IP_MAX_FAILURES"]
+
+
+def _register_failure(user: User | None, username: str, ip: str | None, reason: str) -> None:
+    db.session.add(LoginAttempt(at=utcnow(), username=username[:120], ip=ip, success=False))
+    if user is None:
+        audit.record("auth.login_failed", details={"username": username[:120], "reason": reason})
+        db.session.flush()
+        return
+    user.failed_logins += 1
+    audit.record("auth.login_failed", "user", user.id,
+                 details={"reason": reason, "failures": user.failed_logins})
+    if user.failed_logins >= current_app.config["RCP_LOGIN_MAX_FAILURES"]:
+        user.locked_until = utcnow() + current_app.config["RCP_LOGIN_LOCKOUT"]
+        user.failed_logins = 0
+        current_app.logger.warning("Account %s locked after repeated failures from %s",
+                                   user.username, ip)
+        audit.record("auth.locked", "user", user.id,
+                     details={"until": user.locked_until.isoformat()})
+    db.session.flush()
+
+
+def check_password_login(username: str, password: str, ip: str | None) -> LoginOutcome:
+    """First factor. Failures are recorded, so the caller commits whatever the outcome."""
+    username = (username or "").strip().lower()
+    if _ip_throttled(ip):
+        audit.record("auth.ip_throttled", details={"username": username[:120]})
+        return LoginOutcome(None, "Trop de tentatives de connexion depuis ce poste. "
+                                  "Réessayez dans quelques minutes.")
+    user = db.session.scalar(select(User).where(User.username == username))
+    if user is not None and user.locked_until and user.locked_until > utcnow():
+        _register_failure(None, username, ip, "locked")
+        return LoginOutcome(None, _lockout_message(user))
+    if user is None or not verify_password(user.password_hash, password or ""):
+        _register_failure(user, username, ip, "bad_password")
+        if user is not None and user.locked_until and user.locked_until > utcnow():
+            return LoginOutcome(None, _lockout_message(user))
+        return LoginOutcome(None, GENERIC_LOGIN_ERROR)
+    if not user.active:
+        _register_failure(None, username, ip, "inactive")
+        return LoginOutcome(None, "Ce compte est désactivé. Contactez un administrateur.")
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    if user.totp_enabled:
+        return LoginOutcome(user, needs_totp=True)
+    if totp_required_for(user):
+        return LoginOutcome(user, needs_totp_enrolment=True)
+    complete_login(user, ip)
+    return LoginOutcome(user)
+
+
+def check_totp_login(user: User, code: str, ip: str | None) -> str | None:
+    """Second factor; returns a French error or None when the code is accepted."""
+    if user.locked_until and user.locked_until > utcnow():
+        return _lockout_message(user)
+    step = totp_lib.matching_step(user.totp_secret or "", code, user.totp_last_step)
+    if step is None:
+        _register_failure(user, user.username, ip, "bad_totp")
+        if user.locked_until and user.locked_until > utcnow():
+            return _lockout_message(user)
+        return "Code de vérification incorrect ou expiré."
+    user.totp_last_step = step
+    complete_login(user, ip)
+    return None
+
+
+def complete_login(user: User, ip: str | None) -> None:
+    user.failed_logins = 0
+    user.locked_until = None
+    user.last_login_at = utcnow()
+    db.session.add(LoginAttempt(at=utcnow(), username=user.username, ip=ip, success=True))
+    audit.record("auth.login", "user", user.id)
+    db.session.flush()
+
+
+def record_logout(user: User) -> None:
+    audit.record("auth.logout", "user", user.id)
+
+
+def enable_totp(user: User, secret: str, code: str) -> None:
+    step = totp_lib.matching_step(secret, code, None)
+    if step is None:
+        raise DomainError("Le code saisi ne correspond pas. Vérifiez l'heure de votre téléphone "
+                          "et saisissez le code affiché.", field="code")
+    user.totp_secret = secret
+    user.totp_enabled_at = utcnow()
+    user.totp_last_step = step
+    audit.record("auth.totp_enabled", "user", user.id)
+    db.session.flush()
+
+
+def disable_totp(user: User, by: User) -> None:
+    if totp_required_for(user) and by.id == user.id:
+        raise DomainError("La double authentification est obligatoire pour votre rôle.")
+    user.totp_secret = None
+    user.totp_enabled_at = None
+    user.totp_last_step = None
+    audit.record("auth.totp_disabled", "user", user.id, details={"by": by.username})
+    db.session.flush()
+
+
+def change_password(user: User, current: str, new: str, confirm: str) -> None:
+    if not verify_password(user.password_hash, current or ""):
+        raise DomainError("Le mot de passe actuel est incorrect.", field="current_password")
+    set_password(user, new, confirm)
+    audit.record("auth.password_changed", "user", user.id)
+    db.session.flush()
+
+
+def set_password(user: User, new: str, confirm: str) -> None:
+    if new != confirm:
+        raise DomainError("Les deux mots de passe saisis sont différents.", field="confirm")
+    problem = password_problem(new)
+    if problem:
+        raise DomainError(problem, field="new_password")
+    user.password_hash = hash_password(new)
+    # Other sessions of this account end with the old password.
+    user.session_token = new_session_token()
+
+
+def new_session_token() -> str:
+    return secrets.token_hex(8)
+
+
+def unlock(user: User) -> None:
+    user.locked_until = None
+    user.failed_logins = 0
+    audit.record("auth.unlocked", "user", user.id)
+    db.session.flush()

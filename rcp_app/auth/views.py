@@ -1,0 +1,191 @@
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_login import current_user, login_required, login_user, logout_user
+
+from ..core.errors import DomainError
+from ..extensions import db
+from . import operations as ops
+from . import totp as totp_lib
+from .forms import ConfirmForm, LoginForm, PasswordChangeForm, TotpForm
+from .models import User
+from .session import client_ip
+
+bp = Blueprint("auth", __name__)
+
+PENDING_USER = "pending_user_id"
+PENDING_SECRET = "pending_totp_secret"
+
+
+def _safe_next(target: str | None) -> str:
+    """Only same-site relative paths are followed after login (no open redirect)."""
+    if target:
+        parts = urlsplit(target)
+        if not parts.scheme and not parts.netloc and target.startswith("/") \
+                and not target.startswith("//"):
+            return target
+    return url_for("main.home")
+
+
+def _finish_login(user: User):
+    next_url = session.pop("next_url", None)
+    session.pop(PENDING_USER, None)
+    session.pop(PENDING_SECRET, None)
+    login_user(user)
+    session.permanent = True
+    flash(f"Bienvenue, {user.display_name}.", "success")
+    return redirect(_safe_next(next_url))
+
+
+def _pending_user() -> User | None:
+    user_id = session.get(PENDING_USER)
+    return db.session.get(User, user_id) if user_id else None
+
+
+@bp.route("/connexion", methods=["GET", "POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("main.home"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        outcome = ops.check_password_login(form.username.data, form.password.data, client_ip())
+        db.session.commit()
+        if outcome.error:
+            flash(outcome.error, "danger")
+            return render_template("auth/login.html", form=form), 200
+        session.clear()
+        session["next_url"] = request.args.get("next")
+        if outcome.needs_totp or outcome.needs_totp_enrolment:
+            session[PENDING_USER] = outcome.user.id
+            target = "auth.totp" if outcome.needs_totp else "auth.totp_enrol_pending"
+            return redirect(url_for(target))
+        return _finish_login(outcome.user)
+    return render_template("auth/login.html", form=form)
+
+
+@bp.route("/connexion/code", methods=["GET", "POST"])
+def totp():
+    user = _pending_user()
+    if user is None:
+        return redirect(url_for("auth.login"))
+    form = TotpForm()
+    if form.validate_on_submit():
+        error = ops.check_totp_login(user, form.code.data, client_ip())
+        db.session.commit()
+        if error is None:
+            return _finish_login(user)
+        flash(error, "danger")
+    return render_template("auth/totp.html", form=form)
+
+
+def _enrolment_context(user: User) -> dict:
+    secret = session.get(PENDING_SECRET)
+    if not secret:
+        secret = session[PENDING_SECRET] = totp_lib.new_secret()
+    uri = totp_lib.provisioning_uri(secret, user.username, current_app.config["RCP_TOTP_ISSUER"])
+    return {"secret": secret, "qr": totp_lib.qr_data_uri(uri)}
+
+
+@bp.route("/connexion/activer-double-authentification", methods=["GET", "POST"])
+def totp_enrol_pending():
+    """Enrolment required by the role before the first login completes."""
+    user = _pending_user()
+    if user is None:
+        return redirect(url_for("auth.login"))
+    form = TotpForm()
+    context = _enrolment_context(user)
+    if form.validate_on_submit():
+        try:
+            ops.enable_totp(user, context["secret"], form.code.data)
+            ops.complete_login(user, client_ip())
+        except DomainError as error:
+            db.session.rollback()
+            form.code.errors.append(error.message)
+        else:
+            db.session.commit()
+            return _finish_login(user)
+    return render_template("auth/totp_enrol.html", form=form, required=True, **context)
+
+
+@bp.route("/deconnexion", methods=["POST"])
+@login_required
+def logout():
+    ops.record_logout(current_user)
+    db.session.commit()
+    logout_user()
+    session.clear()
+    flash("Vous êtes déconnecté.", "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/compte")
+@login_required
+def account():
+    return render_template("auth/account.html", totp_required=ops.totp_required_for(current_user),
+                           confirm_form=ConfirmForm())
+
+
+@bp.route("/compte/mot-de-passe", methods=["GET", "POST"])
+@login_required
+def change_password():
+    form = PasswordChangeForm()
+    if form.validate_on_submit():
+        try:
+            ops.change_password(current_user, form.current_password.data,
+                                form.new_password.data, form.confirm.data)
+        except DomainError as error:
+            db.session.rollback()
+            getattr(form, error.field or "new_password").errors.append(error.message)
+        else:
+            db.session.commit()
+            login_user(current_user)  # the session token changed: keep this session alive
+            flash("Votre mot de passe a été modifié.", "success")
+            return redirect(url_for("auth.account"))
+    return render_template("auth/password.html", form=form)
+
+
+@bp.route("/compte/double-authentification", methods=["GET", "POST"])
+@login_required
+def totp_setup():
+    if current_user.totp_enabled:
+        flash("La double authentification est déjà active sur votre compte.", "info")
+        return redirect(url_for("auth.account"))
+    form = TotpForm()
+    context = _enrolment_context(current_user)
+    if form.validate_on_submit():
+        try:
+            ops.enable_totp(current_user, context["secret"], form.code.data)
+        except DomainError as error:
+            db.session.rollback()
+            form.code.errors.append(error.message)
+        else:
+            db.session.commit()
+            session.pop(PENDING_SECRET, None)
+            flash("Double authentification activée.", "success")
+            return redirect(url_for("auth.account"))
+    return render_template("auth/totp_enrol.html", form=form, required=False, **context)
+
+
+@bp.route("/compte/double-authentification/desactiver", methods=["POST"])
+@login_required
+def totp_disable():
+    try:
+        ops.disable_totp(current_user, by=current_user)
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "danger")
+    else:
+        db.session.commit()
+        flash("Double authentification désactivée.", "info")
+    return redirect(url_for("auth.account"))

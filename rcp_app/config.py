@@ -1,0 +1,100 @@
+"""Settings read from RCP_* environment variables.
+
+Local runs need no configuration at all: the database is SQLite under ``instance/`` and a
+random secret key is generated once into ``instance/secret_key``. In production
+(``RCP_ENV=production``) nothing is guessed: a missing secret key stops the application.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+ROLES = ("admin", "coordinator", "physician", "gp")
+
+
+class ConfigurationError(RuntimeError):
+    """Raised at start-up when a required production setting is missing."""
+
+
+def _bool(value: str | None, default: bool) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on", "oui"}
+
+
+def _load_or_create_secret(instance_path: Path) -> str:
+    key_file = instance_path / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    instance_path.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    key_file.write_text(key)
+    key_file.chmod(0o600)
+    return key
+
+
+def build_config(instance_path: str, env: dict[str, str] | None = None) -> dict:
+    env = dict(os.environ if env is None else env)
+    instance = Path(instance_path)
+    rcp_env = env.get("RCP_ENV", "development")
+    production = rcp_env == "production"
+
+    secret = env.get("RCP_SECRET_KEY")
+    if not secret:
+        if production:
+            raise ConfigurationError(
+                "RCP_SECRET_KEY est obligatoire quand RCP_ENV=production."
+            )
+        secret = _load_or_create_secret(instance)
+
+    database_url = env.get("RCP_DATABASE_URL") or f"sqlite:///{instance / 'rcp.sqlite3'}"
+    if production and database_url.startswith("sqlite"):
+        # SQLite is the embedded default for demos; production deserves a real server.
+        if not _bool(env.get("RCP_ALLOW_SQLITE_IN_PRODUCTION"), False):
+            raise ConfigurationError(
+                "RCP_DATABASE_URL doit désigner un serveur PostgreSQL en production."
+            )
+
+    # Roles for which two-factor authentication is mandatory. Production: every role unless
+    # RCP_TOTP_REQUIRED_ROLES narrows it; local demo: none, so demo accounts log in with a
+    # password alone.
+    default_totp_roles = ",".join(ROLES) if production else ""
+    totp_roles = {
+        r.strip()
+        for r in env.get("RCP_TOTP_REQUIRED_ROLES", default_totp_roles).split(",")
+        if r.strip()
+    }
+    unknown = totp_roles - set(ROLES)
+    if unknown:
+        raise ConfigurationError(
+            f"RCP_TOTP_REQUIRED_ROLES contient des rôles inconnus : {', '.join(sorted(unknown))}."
+        )
+
+    idle_minutes = int(env.get("RCP_SESSION_IDLE_MINUTES", "30"))
+    return {
+        "RCP_ENV": rcp_env,
+        "SECRET_KEY": secret,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "SQLALCHEMY_TRACK_MODIFICATIONS": False,
+        "RCP_TOTP_REQUIRED_ROLES": frozenset(totp_roles),
+        "RCP_TOTP_ISSUER": env.get("RCP_TOTP_ISSUER", "RCP Oncologie"),
+        "RCP_SESSION_IDLE": timedelta(minutes=idle_minutes),
+        "PERMANENT_SESSION_LIFETIME": timedelta(minutes=idle_minutes),
+        "SESSION_REFRESH_EACH_REQUEST": True,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": _bool(env.get("RCP_SECURE_COOKIES"), production),
+        "SESSION_COOKIE_NAME": "rcp_session",
+        "REMEMBER_COOKIE_DURATION": timedelta(seconds=0),
+        "WTF_CSRF_TIME_LIMIT": None,  # the session lifetime already bounds the token
+        "RCP_LOGIN_MAX_FAILURES": int(env.get("RCP_LOGIN_MAX_FAILURES", "5")),
+        "RCP_LOGIN_LOCKOUT": timedelta(minutes=int(env.get("RCP_LOGIN_LOCKOUT_MINUTES", "15"))),
+        "RCP_LOGIN_IP_MAX_FAILURES": int(env.get("RCP_LOGIN_IP_MAX_FAILURES", "30")),
+        "RCP_PAGE_SIZE": int(env.get("RCP_PAGE_SIZE", "25")),
+        "RCP_HSTS": production,
+        "MAX_CONTENT_LENGTH": 25 * 1024 * 1024,
+    }

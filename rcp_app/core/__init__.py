@@ -1,0 +1,1 @@
+"""Pieces shared by every feature: audit log, errors, permissions, formatting."""

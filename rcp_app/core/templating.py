@@ -1,0 +1,35 @@
+"""Jinja filters and globals: French dates, navigation by role, status badges."""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask_login import current_user
+
+from . import timeutil
+
+# (endpoint, label, roles) — the navigation bar shows only what the role may open.
+NAVIGATION = [
+    ("main.home", "Accueil", {"admin", "coordinator", "physician", "gp"}),
+    ("patients.index", "Patients", {"coordinator", "physician"}),
+    ("directory.rcps", "Annuaire des RCP", {"admin", "coordinator", "physician"}),
+    ("directory.professionals", "Professionnels", {"admin", "coordinator"}),
+    ("directory.establishments", "Établissements", {"admin"}),
+    ("admin.users", "Utilisateurs", {"admin"}),
+    ("admin.audit_log", "Journal d'audit", {"admin"}),
+]
+
+
+def navigation_for(user) -> list[tuple[str, str]]:
+    if not user.is_authenticated:
+        return []
+    return [(endpoint, label) for endpoint, label, roles in NAVIGATION if user.role in roles]
+
+
+def register_template_helpers(app: Flask) -> None:
+    app.jinja_env.filters["date_fr"] = timeutil.format_date
+    app.jinja_env.filters["datetime_fr"] = timeutil.format_datetime
+    app.jinja_env.filters["time_fr"] = timeutil.format_time
+
+    @app.context_processor
+    def _globals():
+        return {"navigation": navigation_for(current_user), "rcp_env": app.config["RCP_ENV"]}

@@ -1,0 +1,1 @@
+"""Establishments, health professionals (RPPS) and the RCP directory."""

@@ -1,0 +1,1 @@
+"""Patient identity (RNIV / INS rules), search and timeline."""

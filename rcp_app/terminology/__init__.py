@@ -1,0 +1,1 @@
+"""Coded value sets (concepts) used by forms and documents."""

@@ -1,0 +1,125 @@
+"""Factories for the main objects. Each one flushes and commits inside the test transaction."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import date, time
+
+from rcp_app.auth.models import User
+from rcp_app.auth.passwords import hash_password
+from rcp_app.core.text import search_key
+from rcp_app.core.timeutil import utcnow
+from rcp_app.directory.models import Establishment, Professional, Rcp, RcpRequiredSpecialty
+from rcp_app.extensions import db
+from rcp_app.patients import ins
+from rcp_app.patients.models import Patient
+
+PASSWORD = "Motdepasse-de-test-42"
+_PASSWORD_HASH = hash_password(PASSWORD)  # Argon2 is slow on purpose: hash once per run.
+_counter = itertools.count(1)
+
+
+def rpps_with_key(body10: str) -> str:
+    """An 11-digit RPPS whose last digit is a Luhn key."""
+    total = 0
+    for index, char in enumerate(reversed(body10 + "0")):
+        digit = int(char)
+        if index % 2 == 1:
+            digit *= 2
+            if digit > 9:
+                digit -= 9
+        total += digit
+    return body10 + str((10 - total % 10) % 10)
+
+
+class Factories:
+    def __init__(self, app):
+        self.app = app
+
+    def _save(self, obj):
+        with self.app.app_context():
+            db.session.add(obj)
+            db.session.commit()
+            db.session.refresh(obj)
+            db.session.expunge(obj)
+        return obj
+
+    def user(self, role: str = "admin", **fields) -> User:
+        n = next(_counter)
+        values = {
+            "username": f"{role}{n}",
+            "email": f"{role}{n}@rcp.test",
+            "display_name": f"Utilisateur {role} {n}",
+            "role": role,
+            "password_hash": _PASSWORD_HASH,
+            "created_at": utcnow(),
+            "session_token": f"tok{n}",
+        }
+        values.update(fields)
+        return self._save(User(**values))
+
+    def establishment(self, **fields) -> Establishment:
+        n = next(_counter)
+        values = {"name": f"Centre hospitalier n° {n}", "finess": f"{750000000 + n:09d}",
+                  "city": "Paris"}
+        values.update(fields)
+        return self._save(Establishment(**values))
+
+    def professional(self, **fields) -> Professional:
+        n = next(_counter)
+        values = {
+            "rpps": rpps_with_key(f"1{n:09d}"),
+            "title": "Dr",
+            "last_name": "Lefèvre",
+            "first_name": "Élise",
+            "specialty_code": "G15_10/SM36",
+            "mssante_address": f"elise.lefevre{n}@demo.mssante.fr",
+        }
+        values.update(fields)
+        values.setdefault("last_name_key", search_key(values["last_name"]))
+        return self._save(Professional(**values))
+
+    def rcp(self, required_specialties=(), **fields) -> Rcp:
+        n = next(_counter)
+        if "establishment_id" not in fields:
+            fields["establishment_id"] = self.establishment().id
+        values = {
+            "name": f"RCP sein n° {n}",
+            "national_id": f"RCP-TEST-{n}",
+            "nature": "organ",
+            "appareil_code": "76752008",
+            "weekday": 1,
+            "start_time": time(14, 0),
+            "place": "Salle Curie",
+            "created_at": utcnow(),
+        }
+        values.update(fields)
+        rcp = Rcp(**values)
+        rcp.required_specialties = [RcpRequiredSpecialty(specialty_code=c)
+                                    for c in required_specialties]
+        return self._save(rcp)
+
+    def patient(self, **fields) -> Patient:
+        n = next(_counter)
+        birth = fields.pop("birth_date", date(1956, 4, 12))
+        sex = fields.pop("sex", "F")
+        values = {
+            "birth_name": "DUPONT",
+            "birth_first_names": "Marie Hélène",
+            "first_birth_first_name": "Marie",
+            "sex": sex,
+            "birth_date": birth,
+            "birthplace_code": "75056",
+            "identity_status": "QUAL",
+            "ins_matricule": ins.make_matricule("2" if sex == "F" else "1", birth.year,
+                                                birth.month, "75", "056", n % 1000),
+            "ins_oid": ins.OID_TEST_NIR,
+            "ipp": f"IPP{n:06d}",
+            "created_at": utcnow(),
+            "updated_at": utcnow(),
+        }
+        values.update(fields)
+        values.setdefault("birth_name_key", search_key(values["birth_name"]))
+        values.setdefault("used_name_key", search_key(values.get("used_name")) or None)
+        values.setdefault("first_name_key", search_key(values["first_birth_first_name"]))
+        return self._save(Patient(**values))
