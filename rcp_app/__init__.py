@@ -25,7 +25,9 @@ def create_app(overrides: dict | None = None) -> Flask:
     env = overrides.pop("ENV_VARS", None)
     app.config.update(build_config(app.instance_path, env))
     app.config.update(overrides)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
 
     proxies = int(app.config.get("RCP_TRUSTED_PROXIES", 0) or 0)
     if proxies:

@@ -45,18 +45,19 @@ def build_config(instance_path: str, env: dict[str, str] | None = None) -> dict:
     secret = env.get("RCP_SECRET_KEY")
     if not secret:
         if production:
-            raise ConfigurationError(
-                "RCP_SECRET_KEY est obligatoire quand RCP_ENV=production."
-            )
+            raise ConfigurationError("RCP_SECRET_KEY est obligatoire quand RCP_ENV=production.")
         secret = _load_or_create_secret(instance)
 
     database_url = env.get("RCP_DATABASE_URL") or f"sqlite:///{instance / 'rcp.sqlite3'}"
-    if production and database_url.startswith("sqlite"):
-        # SQLite is the embedded default for demos; production deserves a real server.
-        if not _bool(env.get("RCP_ALLOW_SQLITE_IN_PRODUCTION"), False):
-            raise ConfigurationError(
-                "RCP_DATABASE_URL doit désigner un serveur PostgreSQL en production."
-            )
+    # SQLite is the embedded default for demos; production deserves a real server.
+    if (
+        production
+        and database_url.startswith("sqlite")
+        and not _bool(env.get("RCP_ALLOW_SQLITE_IN_PRODUCTION"), False)
+    ):
+        raise ConfigurationError(
+            "RCP_DATABASE_URL doit désigner un serveur PostgreSQL en production."
+        )
 
     # Roles for which two-factor authentication is mandatory. Production: every role unless
     # RCP_TOTP_REQUIRED_ROLES narrows it; local demo: none, so demo accounts log in with a

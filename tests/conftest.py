@@ -88,6 +88,22 @@ def client(app):
     return app.test_client()
 
 
+@pytest.fixture
+def make_test_app(app, database_url):
+    """``make_test_app(WTF_CSRF_ENABLED=True)``: another app (other settings) whose database
+    work happens inside the current test's transaction, like the ``app`` fixture's (so it is
+    rolled back too, and does not wait for the SQLite write lock that transaction holds)."""
+
+    def _make(**overrides):
+        other = make_app(database_url, **overrides)
+        with app.app_context():
+            connection = db._app_engines[app][None]
+        db._app_engines[other][None] = connection
+        return other
+
+    return _make
+
+
 @contextmanager
 def in_app(app):
     with app.app_context():

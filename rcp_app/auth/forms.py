@@ -1,8 +1,7 @@
-from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
-from wtforms.validators import DataRequired, Email, Length, Optional, Regexp
+from wtforms import PasswordField, StringField
+from wtforms.validators import DataRequired, Length, Regexp
 
 from ..core.forms import BaseForm
-from .models import ROLE_LABELS
 
 
 class LoginForm(BaseForm):
@@ -13,8 +12,10 @@ class LoginForm(BaseForm):
 class TotpForm(BaseForm):
     code = StringField(
         "Code à 6 chiffres",
-        validators=[DataRequired(), Regexp(r"^\s*\d{3}\s?\d{3}\s*$",
-                                           message="Saisissez les 6 chiffres du code.")],
+        validators=[
+            DataRequired(),
+            Regexp(r"^\s*\d{3}\s?\d{3}\s*$", message="Saisissez les 6 chiffres du code."),
+        ],
     )
 
 
@@ -32,17 +33,3 @@ USERNAME_RULE = Regexp(
     r"^[a-z0-9][a-z0-9._-]{1,79}$",
     message="Lettres minuscules sans accent, chiffres, point, tiret ou souligné (2 à 80).",
 )
-
-
-class UserForm(BaseForm):
-    username = StringField("Identifiant", validators=[DataRequired(), USERNAME_RULE])
-    display_name = StringField("Nom affiché", validators=[DataRequired(), Length(max=160)])
-    email = EmailField("Adresse électronique",
-                       validators=[DataRequired(), Email(message="Adresse électronique invalide."),
-                                   Length(max=254)])
-    role = SelectField("Rôle", choices=list(ROLE_LABELS.items()), validators=[DataRequired()])
-    professional_id = SelectField("Professionnel de santé associé", coerce=int,
-                                  validators=[Optional()])
-    active = BooleanField("Compte actif", default=True)
-    password = PasswordField("Mot de passe", validators=[Optional()])
-    confirm = PasswordField("Confirmation du mot de passe", validators=[Optional()])

@@ -24,9 +24,7 @@ ROLE_LABELS = {
 class User(UserMixin, db.Model):
     __tablename__ = "users"
     __table_args__ = (
-        CheckConstraint(
-            "role IN (" + ", ".join(f"'{r}'" for r in ROLES) + ")", name="role_known"
-        ),
+        CheckConstraint("role IN (" + ", ".join(f"'{r}'" for r in ROLES) + ")", name="role_known"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+from functools import cache
 
 from flask import current_app
 from sqlalchemy import func, select
 
 from ..core import audit
+from ..core.audit import Actor
 from ..core.errors import DomainError
 from ..core.timeutil import format_time, utcnow
 from ..extensions import db
@@ -17,6 +19,16 @@ from .models import LoginAttempt, User
 from .passwords import hash_password, needs_rehash, password_problem, verify_password
 
 GENERIC_LOGIN_ERROR = "Identifiant ou mot de passe incorrect."
+IP_THROTTLE_ERROR = (
+    "Trop de tentatives de connexion depuis ce poste. Réessayez dans quelques minutes."
+)
+
+
+@cache
+def _dummy_hash() -> str:
+    """Verified when the username is unknown, so that the answer takes as long as for a known
+    account (no account enumeration by timing)."""
+    return hash_password("compte-inexistant-" + secrets.token_hex(8))
 
 
 @dataclass
@@ -32,6 +44,10 @@ def _lockout_message(user: User) -> str:
         "Ce compte est temporairement verrouillé après plusieurs échecs de connexion. "
         f"Réessayez après {format_time(user.locked_until)} ou contactez un administrateur."
     )
+
+
+def _is_locked(user: User) -> bool:
+    return user.locked_until is not None and user.locked_until > utcnow()
 
 
 def totp_required_for(user: User) -> bool:
@@ -57,15 +73,21 @@ def _register_failure(user: User | None, username: str, ip: str | None, reason: 
         db.session.flush()
         return
     user.failed_logins += 1
-    audit.record("auth.login_failed", "user", user.id,
-                 details={"reason": reason, "failures": user.failed_logins})
+    audit.record(
+        "auth.login_failed",
+        "user",
+        user.id,
+        details={"reason": reason, "failures": user.failed_logins},
+    )
     if user.failed_logins >= current_app.config["RCP_LOGIN_MAX_FAILURES"]:
         user.locked_until = utcnow() + current_app.config["RCP_LOGIN_LOCKOUT"]
         user.failed_logins = 0
-        current_app.logger.warning("Account %s locked after repeated failures from %s",
-                                   user.username, ip)
-        audit.record("auth.locked", "user", user.id,
-                     details={"until": user.locked_until.isoformat()})
+        current_app.logger.warning(
+            "Account %s locked after repeated failures from %s", user.username, ip
+        )
+        audit.record(
+            "auth.locked", "user", user.id, details={"until": user.locked_until.isoformat()}
+        )
     db.session.flush()
 
 
@@ -74,15 +96,16 @@ def check_password_login(username: str, password: str, ip: str | None) -> LoginO
     username = (username or "").strip().lower()
     if _ip_throttled(ip):
         audit.record("auth.ip_throttled", details={"username": username[:120]})
-        return LoginOutcome(None, "Trop de tentatives de connexion depuis ce poste. "
-                                  "Réessayez dans quelques minutes.")
-    user = db.session.scalar(select(User).where(User.username == username))
-    if user is not None and user.locked_until and user.locked_until > utcnow():
+        return LoginOutcome(None, IP_THROTTLE_ERROR)
+    user = db.session.scalar(select(User).where(User.username == username).with_for_update())
+    if user is not None and _is_locked(user):
         _register_failure(None, username, ip, "locked")
         return LoginOutcome(None, _lockout_message(user))
+    if user is None:
+        verify_password(_dummy_hash(), password or "")
     if user is None or not verify_password(user.password_hash, password or ""):
         _register_failure(user, username, ip, "bad_password")
-        if user is not None and user.locked_until and user.locked_until > utcnow():
+        if user is not None and _is_locked(user):
             return LoginOutcome(None, _lockout_message(user))
         return LoginOutcome(None, GENERIC_LOGIN_ERROR)
     if not user.active:
@@ -100,12 +123,19 @@ def check_password_login(username: str, password: str, ip: str | None) -> LoginO
 
 def check_totp_login(user: User, code: str, ip: str | None) -> str | None:
     """Second factor; returns a French error or None when the code is accepted."""
-    if user.locked_until and user.locked_until > utcnow():
+    # Lock the row: two requests carrying the same code cannot both pass the replay check.
+    db.session.refresh(user, with_for_update=True)
+    if _ip_throttled(ip):
+        audit.record("auth.ip_throttled", "user", user.id)
+        return IP_THROTTLE_ERROR
+    if _is_locked(user):
         return _lockout_message(user)
-    step = totp_lib.matching_step(user.totp_secret or "", code, user.totp_last_step)
+    if not user.active or not user.totp_secret:
+        return "Cette étape de connexion n'est plus valable. Recommencez la connexion."
+    step = totp_lib.matching_step(user.totp_secret, code, user.totp_last_step)
     if step is None:
         _register_failure(user, user.username, ip, "bad_totp")
-        if user.locked_until and user.locked_until > utcnow():
+        if _is_locked(user):
             return _lockout_message(user)
         return "Code de vérification incorrect ou expiré."
     user.totp_last_step = step
@@ -118,7 +148,8 @@ def complete_login(user: User, ip: str | None) -> None:
     user.locked_until = None
     user.last_login_at = utcnow()
     db.session.add(LoginAttempt(at=utcnow(), username=user.username, ip=ip, success=True))
-    audit.record("auth.login", "user", user.id)
+    # The request is still anonymous here: the row names the user who just proved who they are.
+    audit.record("auth.login", "user", user.id, actor=Actor(user.id, user.username, ip))
     db.session.flush()
 
 
@@ -127,10 +158,15 @@ def record_logout(user: User) -> None:
 
 
 def enable_totp(user: User, secret: str, code: str) -> None:
+    if user.totp_enabled:
+        raise DomainError("La double authentification est déjà active sur ce compte.", field="code")
     step = totp_lib.matching_step(secret, code, None)
     if step is None:
-        raise DomainError("Le code saisi ne correspond pas. Vérifiez l'heure de votre téléphone "
-                          "et saisissez le code affiché.", field="code")
+        raise DomainError(
+            "Le code saisi ne correspond pas. Vérifiez l'heure de votre téléphone "
+            "et saisissez le code affiché.",
+            field="code",
+        )
     user.totp_secret = secret
     user.totp_enabled_at = utcnow()
     user.totp_last_step = step

@@ -50,7 +50,9 @@ def register_session_hooks(app: Flask) -> None:
                     "Veuillez vous reconnecter.",
                     "warning",
                 )
-                return redirect(url_for("auth.login", next=request.full_path))
+                # Come back to the page after logging in again (a POST cannot be replayed).
+                target = request.full_path if request.method == "GET" else None
+                return redirect(url_for("auth.login", next=target))
             session["last_seen"] = now
             session.permanent = True
             set_actor(Actor(current_user.id, current_user.username, client_ip()))

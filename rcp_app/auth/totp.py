@@ -23,7 +23,9 @@ def qr_data_uri(uri: str) -> str:
     return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
 
 
-def matching_step(secret: str, code: str, last_step: int | None, at: float | None = None) -> int | None:
+def matching_step(
+    secret: str, code: str, last_step: int | None, at: float | None = None
+) -> int | None:
     """The time-step the code belongs to (now ±1 step), or None.
 
     A step at or before ``last_step`` is refused, so an observed code cannot be replayed.

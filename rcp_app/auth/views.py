@@ -25,15 +25,25 @@ from .session import client_ip
 bp = Blueprint("auth", __name__)
 
 PENDING_USER = "pending_user_id"
-PENDING_SECRET = "pending_totp_secret"
+PENDING_STAGE = "pending_stage"  # "totp": code expected; "enrol": enrolment required first
+PENDING_SECRET = "pending_totp_secret"  # noqa: S105 (a session key)
 
 
 def _safe_next(target: str | None) -> str:
-    """Only same-site relative paths are followed after login (no open redirect)."""
-    if target:
+    """Only same-site relative paths are followed after login (no open redirect).
+
+    Browsers read a backslash as a slash and drop tabs and newlines, so a path such as
+    "/" + backslash + "evil.example" would leave the site: such characters refuse the target.
+    """
+    if (
+        target
+        and target.startswith("/")
+        and not target.startswith("//")
+        and "\\" not in target
+        and not any(ord(c) < 0x21 or c == "\x7f" for c in target)
+    ):
         parts = urlsplit(target)
-        if not parts.scheme and not parts.netloc and target.startswith("/") \
-                and not target.startswith("//"):
+        if not parts.scheme and not parts.netloc:
             return target
     return url_for("main.home")
 
@@ -41,6 +51,7 @@ def _safe_next(target: str | None) -> str:
 def _finish_login(user: User):
     next_url = session.pop("next_url", None)
     session.pop(PENDING_USER, None)
+    session.pop(PENDING_STAGE, None)
     session.pop(PENDING_SECRET, None)
     login_user(user)
     session.permanent = True
@@ -48,9 +59,21 @@ def _finish_login(user: User):
     return redirect(_safe_next(next_url))
 
 
-def _pending_user() -> User | None:
+def _pending_user(stage: str) -> User | None:
+    """The user who passed the password step, if the session is at ``stage``.
+
+    A user waiting for a TOTP code must not reach the enrolment page (it would let whoever
+    knows the password replace the second factor), and the other way round.
+    """
     user_id = session.get(PENDING_USER)
-    return db.session.get(User, user_id) if user_id else None
+    if not user_id or session.get(PENDING_STAGE) != stage:
+        return None
+    user = db.session.get(User, user_id)
+    if user is None or not user.active:
+        return None
+    if stage == "enrol" and user.totp_enabled:
+        return None
+    return user
 
 
 @bp.route("/connexion", methods=["GET", "POST"])
@@ -68,6 +91,7 @@ def login():
         session["next_url"] = request.args.get("next")
         if outcome.needs_totp or outcome.needs_totp_enrolment:
             session[PENDING_USER] = outcome.user.id
+            session[PENDING_STAGE] = "totp" if outcome.needs_totp else "enrol"
             target = "auth.totp" if outcome.needs_totp else "auth.totp_enrol_pending"
             return redirect(url_for(target))
         return _finish_login(outcome.user)
@@ -76,7 +100,7 @@ def login():
 
 @bp.route("/connexion/code", methods=["GET", "POST"])
 def totp():
-    user = _pending_user()
+    user = _pending_user("totp")
     if user is None:
         return redirect(url_for("auth.login"))
     form = TotpForm()
@@ -100,7 +124,7 @@ def _enrolment_context(user: User) -> dict:
 @bp.route("/connexion/activer-double-authentification", methods=["GET", "POST"])
 def totp_enrol_pending():
     """Enrolment required by the role before the first login completes."""
-    user = _pending_user()
+    user = _pending_user("enrol")
     if user is None:
         return redirect(url_for("auth.login"))
     form = TotpForm()
@@ -132,8 +156,11 @@ def logout():
 @bp.route("/compte")
 @login_required
 def account():
-    return render_template("auth/account.html", totp_required=ops.totp_required_for(current_user),
-                           confirm_form=ConfirmForm())
+    return render_template(
+        "auth/account.html",
+        totp_required=ops.totp_required_for(current_user),
+        confirm_form=ConfirmForm(),
+    )
 
 
 @bp.route("/compte/mot-de-passe", methods=["GET", "POST"])
@@ -142,14 +169,16 @@ def change_password():
     form = PasswordChangeForm()
     if form.validate_on_submit():
         try:
-            ops.change_password(current_user, form.current_password.data,
-                                form.new_password.data, form.confirm.data)
+            ops.change_password(
+                current_user, form.current_password.data, form.new_password.data, form.confirm.data
+            )
         except DomainError as error:
             db.session.rollback()
             getattr(form, error.field or "new_password").errors.append(error.message)
         else:
             db.session.commit()
-            login_user(current_user)  # the session token changed: keep this session alive
+            # The session token changed: log this session in again with the new one.
+            login_user(current_user._get_current_object())
             flash("Votre mot de passe a été modifié.", "success")
             return redirect(url_for("auth.account"))
     return render_template("auth/password.html", form=form)

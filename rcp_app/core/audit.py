@@ -28,9 +28,7 @@ _PG_AUDIT_LOCK_KEY = 782_451_903
 
 class AuditEntry(db.Model):
     __tablename__ = "audit_log"
-    __table_args__ = (
-        Index("ix_audit_log_object", "object_type", "object_id"),
-    )
+    __table_args__ = (Index("ix_audit_log_object", "object_type", "object_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     seq: Mapped[int] = mapped_column(unique=True)
@@ -185,7 +183,9 @@ def verify_chain(batch_size: int = 5000) -> ChainReport:
             return ChainReport(checked=checked)
         for row in rows:
             if row.seq != expected_seq:
-                return ChainReport(checked, row.seq, f"séquence interrompue (attendu {expected_seq})")
+                return ChainReport(
+                    checked, row.seq, f"séquence interrompue (attendu {expected_seq})"
+                )
             if row.prev_hash != prev_hash:
                 return ChainReport(checked, row.seq, "lien avec l'entrée précédente rompu")
             if row.compute_hash() != row.hash:

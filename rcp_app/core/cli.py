@@ -16,7 +16,11 @@ rcp_cli = AppGroup("rcp", help="Commandes d'exploitation de l'application RCP.")
 
 
 @rcp_cli.command("setup")
-@click.option("--demo/--no-demo", default=True, help="Charger les données de démonstration si la base est vide.")
+@click.option(
+    "--demo/--no-demo",
+    default=True,
+    help="Charger les données de démonstration si la base est vide.",
+)
 def setup_command(demo: bool) -> None:
     """Apply migrations, load built-in value sets and, if the database is empty, demo data."""
     from ..demo.loader import DEMO_PASSWORD, database_is_empty, demo_accounts, load_demo
@@ -30,10 +34,12 @@ def setup_command(demo: bool) -> None:
     if demo and database_is_empty():
         counts = load_demo()
         db.session.commit()
-        click.echo("Données de démonstration chargées : " +
-                   ", ".join(f"{v} {k}" for k, v in counts.items()))
+        click.echo(
+            "Données de démonstration chargées : "
+            + ", ".join(f"{v} {k}" for k, v in counts.items())
+        )
     if demo:
-        click.echo("\nComptes de démonstration (mot de passe commun : %s) :" % DEMO_PASSWORD)
+        click.echo(f"\nComptes de démonstration (mot de passe commun : {DEMO_PASSWORD}) :")
         for username, role_label, name in demo_accounts():
             click.echo(f"  {username:<14} {role_label:<40} {name}")
 
@@ -64,8 +70,16 @@ def create_admin_command(username: str, email: str, display_name: str, password:
     from ..core.errors import DomainError
 
     try:
-        create_user(username=username, email=email, display_name=display_name, role="admin",
-                    professional_id=None, active=True, password=password, confirm=password)
+        create_user(
+            username=username,
+            email=email,
+            display_name=display_name,
+            role="admin",
+            professional_id=None,
+            active=True,
+            password=password,
+            confirm=password,
+        )
     except DomainError as error:
         db.session.rollback()
         raise click.ClickException(error.message) from error

@@ -35,21 +35,32 @@ class PermissionDenied(DomainError):
 
 
 ERROR_TITLES = {
-    400: ("Requête invalide", "La demande n'a pas pu être comprise. Vérifiez les informations saisies."),
+    400: (
+        "Requête invalide",
+        "La demande n'a pas pu être comprise. Vérifiez les informations saisies.",
+    ),
     403: ("Accès refusé", "Vous n'avez pas les droits nécessaires pour accéder à cette page."),
     404: ("Page introuvable", "La page ou l'élément demandé n'existe pas ou n'existe plus."),
     405: ("Méthode non autorisée", "Cette action n'est pas possible sur cette page."),
     409: ("Conflit", "L'élément a été modifié entre-temps ou son état ne permet pas cette action."),
     413: ("Fichier trop volumineux", "Le fichier envoyé dépasse la taille autorisée."),
-    429: ("Trop de tentatives", "Trop de demandes en peu de temps. Réessayez dans quelques minutes."),
-    500: ("Erreur interne", "Une erreur inattendue s'est produite. Elle a été enregistrée ; réessayez plus tard."),
+    429: (
+        "Trop de tentatives",
+        "Trop de demandes en peu de temps. Réessayez dans quelques minutes.",
+    ),
+    500: (
+        "Erreur interne",
+        "Une erreur inattendue s'est produite. Elle a été enregistrée ; réessayez plus tard.",
+    ),
 }
 
 
 def render_error(status: int, detail: str | None = None):
     title, default_text = ERROR_TITLES.get(status, ERROR_TITLES[500])
     return (
-        render_template("errors/error.html", status=status, title=title, text=detail or default_text),
+        render_template(
+            "errors/error.html", status=status, title=title, text=detail or default_text
+        ),
         status,
     )
 

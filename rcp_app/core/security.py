@@ -1,6 +1,6 @@
-"""Security headers on every response."""
+"""Security headers on every response; requests carrying NUL characters are refused."""
 
-from flask import Flask
+from flask import Flask, abort, request
 
 CSP = "; ".join(
     [
@@ -18,7 +18,27 @@ CSP = "; ".join(
 )
 
 
+def _has_nul(multidict) -> bool:
+    return any(
+        "\x00" in value
+        for _key, values in multidict.lists()
+        for value in values
+        if isinstance(value, str)
+    )
+
+
 def register_security_headers(app: Flask) -> None:
+    @app.before_request
+    def _refuse_nul_characters():
+        # No legitimate input holds a NUL character, and PostgreSQL refuses them in text
+        # (a 500 otherwise): answer 400 before any view sees one.
+        if (
+            "\x00" in request.path
+            or _has_nul(request.args)
+            or (request.method == "POST" and _has_nul(request.form))
+        ):
+            abort(400)
+
     @app.after_request
     def _headers(response):
         headers = response.headers

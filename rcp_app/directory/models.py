@@ -5,6 +5,7 @@ from datetime import datetime, time
 from sqlalchemy import CheckConstraint, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..core.text import search_key
 from ..extensions import db
 
 WEEKDAYS = ["lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"]
@@ -125,3 +126,21 @@ class RcpRequiredSpecialty(db.Model):
         ForeignKey("rcps.id", ondelete="CASCADE"), primary_key=True
     )
     specialty_code: Mapped[str] = mapped_column(String(32), primary_key=True)
+
+
+def quorum_rule_label(rcp: Rcp, specialty_labels: dict[str, str]) -> str:
+    """« Quorum : au moins 3 spécialités distinctes, dont Oncologie médicale, Radiothérapie ».
+
+    Required specialties are distinct by definition, so the effective minimum is the larger of
+    the configured minimum and the number of required specialties.
+    """
+    required = sorted(
+        (specialty_labels.get(code, code) for code in rcp.required_specialty_codes),
+        key=search_key,
+    )
+    minimum = max(rcp.min_specialties, len(required))
+    plural = "s" if minimum > 1 else ""
+    rule = f"Quorum : au moins {minimum} spécialité{plural} distincte{plural}"
+    if required:
+        rule += ", dont " + ", ".join(required)
+    return rule

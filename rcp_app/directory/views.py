@@ -1,24 +1,229 @@
-from flask import Blueprint
+"""Directory pages: establishments (admin), professionals and RCPs (admin, coordinator)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from sqlalchemy import select
+
+from ..core.errors import Conflict, DomainError
+from ..core.pagination import paginate, parse_page
+from ..core.permissions import roles_required
+from ..core.text import search_key
+from ..extensions import db
+from ..terminology.builtin import APPAREIL, SPECIALTY, TRANSVERSAL_THEME
+from ..terminology.models import Concept
+from . import operations as ops
+from .forms import (
+    EstablishmentForm,
+    ProfessionalFilterForm,
+    ProfessionalForm,
+    RcpFilterForm,
+    RcpForm,
+)
+from .models import Establishment, Professional, Rcp, quorum_rule_label
 
 bp = Blueprint("directory", __name__)
 
-
-# Placeholders until the directory pages land (being written now).
-@bp.route("/annuaire/rcp")
-def rcps():
-    return "", 501
+EDITORS = ("admin", "coordinator")
+PER_PAGE = 25
 
 
-@bp.route("/annuaire/rcp/<int:rcp_id>")
-def rcp_detail(rcp_id):
-    return "", 501
+def _labels(value_set: str) -> dict[str, str]:
+    """Code -> label for a value set, retired concepts included (old rows still show)."""
+    rows = db.session.execute(
+        select(Concept.code, Concept.label).where(Concept.value_set == value_set)
+    )
+    return dict(rows.all())
 
 
-@bp.route("/annuaire/professionnels")
-def professionals():
-    return "", 501
+def _get_or_404(model, object_id: int):
+    obj = db.session.get(model, object_id)
+    if obj is None:
+        abort(404)
+    return obj
+
+
+def _submit(form, operation, *args, **kwargs):
+    """Run one operation with the form's values and commit; None when it was refused.
+
+    A refusal is attached to its form field and nothing is saved; a version conflict goes to
+    the 409 error page.
+    """
+    values = {
+        name: field.data
+        for name, field in form._fields.items()
+        if name not in ("csrf_token", "version")
+    }
+    try:
+        result = operation(*args, **values, **kwargs)
+    except Conflict:
+        raise
+    except DomainError as error:
+        db.session.rollback()
+        field = form._fields.get(error.field or "")
+        if field is not None:
+            field.errors = [*field.errors, error.message]
+        else:
+            flash(error.message, "danger")
+        return None
+    db.session.commit()
+    return result
+
+
+# --- establishments ------------------------------------------------------------------------
 
 
 @bp.route("/annuaire/etablissements")
+@roles_required("admin")
 def establishments():
-    return "", 501
+    stmt = select(Establishment).order_by(Establishment.name)
+    page = paginate(stmt, parse_page(request.args.get("page")), PER_PAGE)
+    return render_template("directory/establishments.html", page=page)
+
+
+@bp.route("/annuaire/etablissements/nouveau", methods=["GET", "POST"])
+@roles_required("admin")
+def establishment_new():
+    form = EstablishmentForm()
+    if form.validate_on_submit():
+        establishment = _submit(form, ops.create_establishment)
+        if establishment is not None:
+            flash(f"Établissement « {establishment.name} » créé.", "success")
+            return redirect(url_for(".establishments"))
+    return render_template("directory/establishment_form.html", form=form, establishment=None)
+
+
+@bp.route("/annuaire/etablissements/<int:establishment_id>/modifier", methods=["GET", "POST"])
+@roles_required("admin")
+def establishment_edit(establishment_id: int):
+    establishment = _get_or_404(Establishment, establishment_id)
+    form = EstablishmentForm(obj=establishment)
+    if (
+        form.validate_on_submit()
+        and _submit(form, ops.update_establishment, establishment, version=form.version.data)
+        is not None
+    ):
+        flash(f"Établissement « {establishment.name} » enregistré.", "success")
+        return redirect(url_for(".establishments"))
+    return render_template(
+        "directory/establishment_form.html", form=form, establishment=establishment
+    )
+
+
+# --- professionals -------------------------------------------------------------------------
+
+
+@bp.route("/annuaire/professionnels")
+@roles_required(*EDITORS)
+def professionals():
+    filters = ProfessionalFilterForm(formdata=request.args)
+    filters.validate()
+    stmt = select(Professional).order_by(
+        Professional.last_name_key, Professional.first_name, Professional.id
+    )
+    key = search_key(filters.value("q"))
+    if key:
+        stmt = stmt.where(Professional.last_name_key.startswith(key, autoescape=True))
+    if filters.value("specialty"):
+        stmt = stmt.where(Professional.specialty_code == filters.value("specialty"))
+    page = paginate(stmt, parse_page(request.args.get("page")), PER_PAGE)
+    return render_template(
+        "directory/professionals.html", page=page, filters=filters, specialties=_labels(SPECIALTY)
+    )
+
+
+@bp.route("/annuaire/professionnels/nouveau", methods=["GET", "POST"])
+@roles_required(*EDITORS)
+def professional_new():
+    form = ProfessionalForm()
+    if form.validate_on_submit():
+        professional = _submit(form, ops.create_professional)
+        if professional is not None:
+            flash(f"{professional.display_name} ajouté(e) à l'annuaire.", "success")
+            return redirect(url_for(".professionals"))
+    return render_template("directory/professional_form.html", form=form, professional=None)
+
+
+@bp.route("/annuaire/professionnels/<int:professional_id>/modifier", methods=["GET", "POST"])
+@roles_required(*EDITORS)
+def professional_edit(professional_id: int):
+    professional = _get_or_404(Professional, professional_id)
+    form = ProfessionalForm(obj=professional, current=professional)
+    if (
+        form.validate_on_submit()
+        and _submit(form, ops.update_professional, professional, version=form.version.data)
+        is not None
+    ):
+        flash(f"Fiche de {professional.display_name} enregistrée.", "success")
+        return redirect(url_for(".professionals"))
+    return render_template("directory/professional_form.html", form=form, professional=professional)
+
+
+# --- RCPs ----------------------------------------------------------------------------------
+
+
+@bp.route("/annuaire/rcp")
+@roles_required("admin", "coordinator", "physician")
+def rcps():
+    filters = RcpFilterForm(formdata=request.args)
+    filters.validate()
+    stmt = select(Rcp).order_by(Rcp.name, Rcp.id)
+    if filters.value("establishment"):
+        stmt = stmt.where(Rcp.establishment_id == filters.value("establishment"))
+    if filters.value("nature"):
+        stmt = stmt.where(Rcp.nature == filters.value("nature"))
+    if filters.value("appareil"):
+        stmt = stmt.where(Rcp.appareil_code == filters.value("appareil"))
+    if filters.value("theme"):
+        stmt = stmt.where(Rcp.theme_code == filters.value("theme"))
+    if filters.value("active"):
+        stmt = stmt.where(Rcp.active.is_(filters.value("active") == "oui"))
+    page = paginate(stmt, parse_page(request.args.get("page")), PER_PAGE)
+    return render_template(
+        "directory/rcps.html",
+        page=page,
+        filters=filters,
+        appareils=_labels(APPAREIL),
+        themes=_labels(TRANSVERSAL_THEME),
+    )
+
+
+@bp.route("/annuaire/rcp/<int:rcp_id>")
+@roles_required("admin", "coordinator", "physician")
+def rcp_detail(rcp_id: int):
+    rcp = _get_or_404(Rcp, rcp_id)
+    specialties = _labels(SPECIALTY)
+    return render_template(
+        "directory/rcp_detail.html",
+        rcp=rcp,
+        specialties=specialties,
+        appareils=_labels(APPAREIL),
+        themes=_labels(TRANSVERSAL_THEME),
+        quorum_rule=quorum_rule_label(rcp, specialties),
+    )
+
+
+@bp.route("/annuaire/rcp/nouvelle", methods=["GET", "POST"])
+@roles_required(*EDITORS)
+def rcp_new():
+    form = RcpForm()
+    if form.validate_on_submit():
+        rcp = _submit(form, ops.create_rcp)
+        if rcp is not None:
+            flash(f"RCP « {rcp.name} » créée.", "success")
+            return redirect(url_for(".rcp_detail", rcp_id=rcp.id))
+    return render_template("directory/rcp_form.html", form=form, rcp=None)
+
+
+@bp.route("/annuaire/rcp/<int:rcp_id>/modifier", methods=["GET", "POST"])
+@roles_required(*EDITORS)
+def rcp_edit(rcp_id: int):
+    rcp = _get_or_404(Rcp, rcp_id)
+    form = RcpForm(obj=rcp, current=rcp)
+    if (
+        form.validate_on_submit()
+        and _submit(form, ops.update_rcp, rcp, version=form.version.data) is not None
+    ):
+        flash(f"RCP « {rcp.name} » enregistrée.", "success")
+        return redirect(url_for(".rcp_detail", rcp_id=rcp.id))
+    return render_template("directory/rcp_form.html", form=form, rcp=rcp)

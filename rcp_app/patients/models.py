@@ -6,6 +6,7 @@ from sqlalchemy import CheckConstraint, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
+from .ins import INS_OIDS
 
 IDENTITY_STATUSES = {
     "PROV": "Identité provisoire",
@@ -19,8 +20,9 @@ SEXES = {"M": "Masculin", "F": "Féminin", "I": "Indéterminé"}
 class Patient(db.Model):
     __tablename__ = "patients"
     __table_args__ = (
-        CheckConstraint("identity_status IN ('PROV', 'RECUP', 'VALI', 'QUAL')",
-                        name="identity_status_known"),
+        CheckConstraint(
+            "identity_status IN ('PROV', 'RECUP', 'VALI', 'QUAL')", name="identity_status_known"
+        ),
         CheckConstraint("sex IN ('M', 'F', 'I')", name="sex_known"),
         # RECUP and QUAL identities come from the national INSi service: they carry an INS.
         CheckConstraint(
@@ -68,6 +70,14 @@ class Patient(db.Model):
     @property
     def status_label(self) -> str:
         return IDENTITY_STATUSES[self.identity_status]
+
+    @property
+    def sex_label(self) -> str:
+        return SEXES.get(self.sex, self.sex)
+
+    @property
+    def ins_oid_label(self) -> str | None:
+        return INS_OIDS.get(self.ins_oid or "", self.ins_oid)
 
     @property
     def display_name(self) -> str:

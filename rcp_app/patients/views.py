@@ -1,8 +1,101 @@
-from flask import Blueprint
+"""Patient pages: search, create, view, edit (coordinators and physicians)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+
+from ..core.errors import Conflict, DomainError
+from ..core.pagination import parse_page
+from ..core.permissions import roles_required
+from ..extensions import db
+from . import operations as ops
+from .forms import PatientEditForm, PatientForm, PatientSearchForm
+from .models import Patient
 
 bp = Blueprint("patients", __name__)
 
+ROLES = ("coordinator", "physician")
+
+
+def _load(patient_id: int) -> Patient:
+    patient = db.session.get(Patient, patient_id)
+    if patient is None:
+        abort(404)
+    return patient
+
+
+def _show_error(form, error: DomainError) -> None:
+    db.session.rollback()
+    if error.field and error.field in form:
+        form[error.field].errors = [*form[error.field].errors, error.message]
+    else:
+        form.form_errors.append(error.message)
+
 
 @bp.route("/patients")
+@roles_required(*ROLES)
 def index():
-    return "", 501
+    form = PatientSearchForm(request.args)
+    page = None
+    if form.validate():
+        page = ops.search_patients(
+            form.q.data or "",
+            form.parsed_birth_date(),
+            parse_page(request.args.get("page")),
+            current_app.config["RCP_PAGE_SIZE"],
+        )
+        db.session.commit()
+    searched = bool((form.q.data or "").strip() or (form.birth_date.data or "").strip())
+    return render_template("patients/index.html", form=form, page=page, searched=searched)
+
+
+@bp.route("/patients/nouveau", methods=["GET", "POST"])
+@roles_required(*ROLES)
+def new():
+    form = PatientForm()
+    if form.validate_on_submit():
+        try:
+            patient = ops.create_patient(form.identity_data())
+        except DomainError as error:
+            _show_error(form, error)
+        else:
+            db.session.commit()
+            flash(f"Patient {patient.display_name} enregistré.", "success")
+            return redirect(url_for("patients.detail", patient_id=patient.id))
+    return render_template("patients/form.html", form=form, patient=None)
+
+
+@bp.route("/patients/<int:patient_id>")
+@roles_required(*ROLES)
+def detail(patient_id: int):
+    patient = _load(patient_id)
+    ops.record_view(patient)
+    db.session.commit()
+    return render_template("patients/detail.html", patient=patient)
+
+
+@bp.route("/patients/<int:patient_id>/modifier", methods=["GET", "POST"])
+@roles_required(*ROLES)
+def edit(patient_id: int):
+    patient = _load(patient_id)
+    if request.method == "GET":
+        form = PatientEditForm(obj=patient)
+        ops.record_view(patient, context="edit")
+        db.session.commit()
+        return render_template("patients/form.html", form=form, patient=patient)
+    form = PatientEditForm()
+    if form.validate_on_submit():
+        try:
+            changed = ops.update_patient(patient, form.identity_data(), form.expected_version())
+        except Conflict:
+            raise
+        except DomainError as error:
+            _show_error(form, error)
+        else:
+            db.session.commit()
+            flash(
+                "Identité mise à jour." if changed else "Aucune modification à enregistrer.",
+                "success" if changed else "info",
+            )
+            return redirect(url_for("patients.detail", patient_id=patient.id))
+    return render_template("patients/form.html", form=form, patient=patient)

@@ -104,8 +104,13 @@ def load_builtin() -> int:
             if (value_set, code) in existing:
                 continue
             db.session.add(
-                Concept(value_set=value_set, code=code, code_system=system, label=label,
-                        sort_order=order)
+                Concept(
+                    value_set=value_set,
+                    code=code,
+                    code_system=system,
+                    label=label,
+                    sort_order=order,
+                )
             )
             added += 1
     db.session.flush()

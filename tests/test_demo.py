@@ -1,0 +1,250 @@
+"""Demo data: counts, determinism, valid identifiers, working accounts, ``flask rcp setup``."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+from sqlalchemy import func, select
+
+from rcp_app.auth.models import User
+from rcp_app.auth.passwords import password_problem
+from rcp_app.core.audit import AuditEntry
+from rcp_app.demo import loader
+from rcp_app.demo.directory_data import ACCOUNTS, PROFESSIONALS
+from rcp_app.demo.identifiers import luhn_valid
+from rcp_app.demo.patient_data import PATIENT_COUNT, generate_patients
+from rcp_app.directory.models import Establishment, Professional, Rcp
+from rcp_app.directory.operations import FINESS_RE, normalise_mssante, normalise_phone
+from rcp_app.extensions import db
+from rcp_app.patients import ins
+from rcp_app.patients.models import Patient
+from rcp_app.terminology.builtin import APPAREIL, SPECIALTY, TRANSVERSAL_THEME
+from rcp_app.terminology.models import Concept
+
+EXPECTED_COUNTS = {
+    "établissements": 2,
+    "professionnels": len(PROFESSIONALS),
+    "RCP": 6,
+    "comptes utilisateurs": 5,
+    "patients": PATIENT_COUNT,
+}
+SURGERY_CODES = {
+    "G15_10/SM05",
+    "G15_10/SM10",
+    "G15_10/SM11",
+    "G15_10/SM12",
+    "G15_10/SM14",
+    "G15_10/SM20",
+    "G15_10/SM31",
+    "G15_10/SM34",
+}
+MSSANTE = re.compile(r"^[a-z0-9-]+\.[a-z0-9-]+@[a-z0-9-]+(\.[a-z0-9-]+)*\.mssante\.fr$")
+
+
+@pytest.fixture
+def loaded(app):
+    """Load the demo inside the test transaction (rolled back afterwards)."""
+    with app.app_context():
+        assert loader.database_is_empty()
+        started = time.perf_counter()
+        counts = loader.load_demo()
+        db.session.commit()
+        elapsed = time.perf_counter() - started
+    print(f"demo load: {elapsed:.2f} s")
+    return counts
+
+
+def _count(model) -> int:
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
+def test_demo_password_is_acceptable():
+    assert password_problem(loader.DEMO_PASSWORD) is None
+
+
+def test_counts_are_as_announced(app, loaded):
+    assert loaded == EXPECTED_COUNTS
+    assert 28 <= loaded["professionnels"] <= 34
+    with app.app_context():
+        assert not loader.database_is_empty()
+        assert _count(Establishment) == 2
+        assert _count(Professional) == loaded["professionnels"]
+        assert _count(Rcp) == 6
+        assert _count(User) == 5
+        assert _count(Patient) == PATIENT_COUNT
+        entries = db.session.scalars(
+            select(AuditEntry).where(AuditEntry.action == "demo.load")
+        ).all()
+        assert len(entries) == 1
+        assert entries[0].details_dict() == EXPECTED_COUNTS
+
+
+def test_generation_is_deterministic():
+    first, second = generate_patients(), generate_patients()
+    assert first == second
+    # A snapshot across processes: no hash-seed or date dependence may creep in.
+    assert [(p.birth_name, p.birth_first_names, p.birth_date.isoformat()) for p in first[:3]] == [
+        ("Rivière", "Léon", "1955-08-10"),
+        ("Roux", "Thierry Sébastien Jean-Luc", "1961-12-24"),
+        ("Colonna", "Monique Mireille Ségolène", "1968-08-09"),
+    ]
+
+
+def test_loaded_patients_are_the_generated_ones(app, loaded):
+    # The patients module stores names in capitals (accents kept).
+    expected = [
+        (p.birth_name.upper(), p.first_birth_first_name, p.ins_matricule, p.ipp)
+        for p in generate_patients()
+    ]
+    with app.app_context():
+        rows = db.session.execute(
+            select(
+                Patient.birth_name,
+                Patient.first_birth_first_name,
+                Patient.ins_matricule,
+                Patient.ipp,
+            ).order_by(Patient.id)
+        ).all()
+    assert [tuple(r) for r in rows] == expected
+
+
+def test_every_ins_is_valid_and_coherent(app, loaded):
+    with app.app_context():
+        patients = db.session.scalars(select(Patient)).all()
+        with_ins = [p for p in patients if p.ins_matricule]
+        for patient in with_ins:
+            matricule = ins.parse(patient.ins_matricule)
+            ins.check_coherence(matricule, patient.sex, patient.birth_date)
+            ins.check_oid(patient.ins_oid)
+            assert matricule.department == patient.birthplace_code[:2]
+            assert patient.ins_matricule[7:10] == patient.birthplace_code[2:]
+        assert len({p.ins_matricule for p in with_ins}) == len(with_ins)
+        assert len({p.ipp for p in patients}) == len(patients)
+        assert all(p.ins_matricule for p in patients if p.identity_status in ("QUAL", "RECUP"))
+        # Mixed statuses, mostly qualified; PROV/VALI mostly without INS.
+        statuses = {
+            s: sum(p.identity_status == s for p in patients)
+            for s in ("QUAL", "VALI", "RECUP", "PROV")
+        }
+        assert statuses["QUAL"] > len(patients) / 2 and all(statuses.values())
+        unqualified = [p for p in patients if p.identity_status in ("PROV", "VALI")]
+        assert sum(p.ins_matricule is None for p in unqualified) > len(unqualified) * 0.7
+        oids = [p.ins_oid for p in with_ins]
+        assert oids.count(ins.OID_DEMO_NIR) > len(oids) / 2
+        assert 0 < oids.count(ins.OID_TEST_NIR) < len(oids) / 4
+        # Corsica and foreign-born people are represented.
+        assert any(p.ins_matricule[5:7] in ("2A", "2B") for p in with_ins)
+        assert any(p.birthplace_code.startswith("99") for p in patients)
+        # Used names different from birth names (married names), accents, search keys.
+        assert sum(1 for p in patients if p.used_name and p.used_name != p.birth_name) >= 20
+        assert any("É" in p.birth_name or "È" in p.birth_name for p in patients)
+        assert any("é" in p.first_birth_first_name for p in patients)
+        assert any("-" in p.first_birth_first_name for p in patients)
+        assert all(p.birth_name_key == p.birth_name_key.upper() for p in patients)
+        assert all(1930 <= p.birth_date.year <= 2005 for p in patients)
+
+
+def test_directory_identifiers_and_rules(app, loaded):
+    with app.app_context():
+        professionals = db.session.scalars(select(Professional)).all()
+        for pro in professionals:
+            assert re.fullmatch(r"\d{11}", pro.rpps) and luhn_valid(pro.rpps), pro.rpps
+            assert MSSANTE.match(pro.mssante_address), pro.mssante_address
+            # Already in the form the directory's edit operations store.
+            assert normalise_mssante(pro.mssante_address) == pro.mssante_address
+            assert normalise_phone(pro.phone) == pro.phone
+        assert len({p.rpps for p in professionals}) == len(professionals)
+        gps = [p for p in professionals if p.specialty_code == "G15_10/SM26"]
+        assert len(gps) >= 5 and all(p.establishment_id is None for p in gps)
+        specialties = set(
+            db.session.scalars(select(Concept.code).where(Concept.value_set == SPECIALTY))
+        )
+        assert {p.specialty_code for p in professionals} <= specialties
+        assert len({p.specialty_code for p in professionals}) >= 15
+
+        for establishment in db.session.scalars(select(Establishment)):
+            assert re.fullmatch(r"\d{9}", establishment.finess)
+            assert FINESS_RE.match(establishment.finess)
+            assert luhn_valid(establishment.finess)
+
+        rcps = db.session.scalars(select(Rcp)).all()
+        appareils = set(
+            db.session.scalars(select(Concept.code).where(Concept.value_set == APPAREIL))
+        )
+        themes = set(
+            db.session.scalars(select(Concept.code).where(Concept.value_set == TRANSVERSAL_THEME))
+        )
+        assert len({r.appareil_code or r.theme_code for r in rcps}) == 6
+        assert any(r.nature == "transversal" for r in rcps)
+        for rcp in rcps:
+            assert (rcp.appareil_code in appareils) or (rcp.theme_code in themes)
+            assert re.fullmatch(rf"RCP-{rcp.establishment.finess}-[A-Z]+", rcp.national_id)
+            assert (
+                rcp.coordinator is not None
+                and rcp.coordinator.establishment_id == rcp.establishment_id
+            )
+            assert rcp.video_url.startswith("https://")
+            assert rcp.deadline_hours == 48 and rcp.min_specialties == 3
+            assert rcp.weekday is not None and rcp.start_time is not None and rcp.place
+            required = set(rcp.required_specialty_codes)
+            assert {"G15_10/SM36", "G15_10/SM37"} <= required
+            assert required & SURGERY_CODES, rcp.name
+
+
+def test_accounts_are_linked(app, loaded):
+    with app.app_context():
+        users = {u.username: u for u in db.session.scalars(select(User))}
+        assert set(users) == {a.username for a in ACCOUNTS}
+        assert users["admin"].role == "admin" and users["coordination"].role == "coordinator"
+        martin = users["dr.martin"].professional
+        assert martin.specialty_code == "G15_10/SM36"
+        breast = db.session.scalar(select(Rcp).where(Rcp.national_id.like("%-SEIN")))
+        assert breast.coordinator_id == martin.id
+        assert users["dr.nguyen"].professional.specialty_code in SURGERY_CODES
+        bernard = users["dr.bernard"]
+        assert bernard.role == "gp" and bernard.professional.specialty_code == "G15_10/SM26"
+        assert len({u.session_token for u in users.values()}) == 5
+        assert len({u.password_hash for u in users.values()}) == 1
+
+
+def test_demo_accounts_listing():
+    accounts = loader.demo_accounts()
+    assert [a[0] for a in accounts] == [
+        "admin",
+        "coordination",
+        "dr.martin",
+        "dr.nguyen",
+        "dr.bernard",
+    ]
+    assert all(label and name for _, label, name in accounts)
+
+
+def test_every_demo_account_logs_in(client, loaded):
+    for username, _, _ in loader.demo_accounts():
+        response = client.post(
+            "/connexion", data={"username": username, "password": loader.DEMO_PASSWORD}
+        )
+        assert response.status_code == 302, username
+        response = client.get("/")
+        assert response.status_code == 200, username
+        client.post("/deconnexion")
+
+
+def test_setup_command_loads_demo_once(app, monkeypatch):
+    # The test transaction replaces the engine by a single connection, which Alembic's env.py
+    # cannot use; the schema is already migrated (test_migrations covers upgrade()).
+    upgrades = []
+    monkeypatch.setattr("rcp_app.core.cli.upgrade", lambda: upgrades.append(True))
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["rcp", "setup"])
+    assert result.exit_code == 0, result.output
+    assert upgrades == [True]
+    assert "Données de démonstration chargées : 2 établissements" in result.output
+    assert "dr.martin" in result.output and loader.DEMO_PASSWORD in result.output
+    again = runner.invoke(args=["rcp", "setup"])
+    assert again.exit_code == 0, again.output
+    assert "Données de démonstration chargées" not in again.output
+    with app.app_context():
+        assert _count(Patient) == PATIENT_COUNT
