@@ -1,12 +1,12 @@
 from datetime import date, datetime
 
-from wtforms import BooleanField, EmailField, HiddenField, PasswordField, SelectField, StringField
+from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
 from ..auth.forms import USERNAME_RULE
 from ..auth.models import ROLE_LABELS
-from ..core.forms import BaseForm
+from ..core.forms import BaseForm, VersionField
 
 NO_PROFESSIONAL = 0
 STRENGTH_HELP = (
@@ -57,7 +57,7 @@ class UserCreateForm(_AccountFields):
 
 
 class UserEditForm(_AccountFields):
-    version = HiddenField()
+    version = VersionField()
 
 
 class PasswordResetForm(BaseForm):

@@ -9,7 +9,6 @@ from __future__ import annotations
 from sqlalchemy import select
 from wtforms import (
     BooleanField,
-    HiddenField,
     IntegerField,
     SelectChoice,
     SelectField,
@@ -21,7 +20,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
-from ..core.forms import BaseForm
+from ..core.forms import BaseForm, VersionField
 from ..extensions import db
 from ..terminology.builtin import APPAREIL, SPECIALTY, TRANSVERSAL_THEME
 from ..terminology.models import concept_choices
@@ -78,7 +77,7 @@ class EstablishmentForm(BaseForm):
     finess = StringField("N° FINESS", validators=[DataRequired(), Length(max=20)])
     city = StringField("Ville", validators=[Optional(), Length(max=120)])
     active = BooleanField("Établissement actif", default=True)
-    version = HiddenField()
+    version = VersionField()
 
 
 class ProfessionalForm(BaseForm):
@@ -91,7 +90,7 @@ class ProfessionalForm(BaseForm):
     phone = StringField("Téléphone", validators=[Optional(), Length(max=32)])
     establishment_id = SelectField("Établissement", coerce=optional_int)
     active = BooleanField("Professionnel actif", default=True)
-    version = HiddenField()
+    version = VersionField()
 
     def __init__(self, *args, current: Professional | None = None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -139,7 +138,7 @@ class RcpForm(BaseForm):
     )
     notes = TextAreaField("Remarques", validators=[Optional(), Length(max=4000)])
     active = BooleanField("RCP active", default=True)
-    version = HiddenField()
+    version = VersionField()
 
     def __init__(self, *args, current=None, **kwargs):
         super().__init__(*args, **kwargs)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from wtforms import DateField, HiddenField, SelectField, StringField
+from wtforms import DateField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
-from ..core.forms import BaseForm
+from ..core.forms import BaseForm, VersionField
 from . import ins
 from .models import IDENTITY_STATUSES, SEXES
 from .operations import FIELDS
@@ -92,7 +92,7 @@ class PatientForm(BaseForm):
 
 
 class PatientEditForm(PatientForm):
-    version = HiddenField()
+    version = VersionField()
 
     def expected_version(self) -> int | None:
         try:

@@ -1,0 +1,201 @@
+"""Every route × every role → the expected status.
+
+The table must name every route of the application: a new route without a row fails
+``test_every_route_is_in_the_matrix``. POST rows send a form with no real field (CSRF is off
+in tests): the point is who gets past the door, not what the action does.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.support.factories import PASSWORD
+
+ROLES = ("anonymous", "admin", "coordinator", "physician", "gp")
+
+# Shorthands for the usual patterns: who may open it gets `ok`, others 403, anonymous → login.
+LOGIN = 302
+
+
+def only(ok: int, *allowed: str) -> dict[str, int]:
+    return {
+        role: (LOGIN if role == "anonymous" else ok if role in allowed else 403) for role in ROLES
+    }
+
+
+def everyone_logged_in(ok: int) -> dict[str, int]:
+    return {role: (LOGIN if role == "anonymous" else ok) for role in ROLES}
+
+
+def same_for_all(status: int) -> dict[str, int]:
+    return dict.fromkeys(ROLES, status)
+
+
+CLINICAL = ("coordinator", "physician")
+DIRECTORY_EDITORS = ("admin", "coordinator")
+
+# (endpoint, method, url template) → expected status per role.
+MATRIX: list[tuple[str, str, str, dict[str, int]]] = [
+    ("main.home", "GET", "/", everyone_logged_in(200)),
+    # Authentication: the login page sends logged-in users home.
+    ("auth.login", "GET", "/connexion", {**same_for_all(302), "anonymous": 200}),
+    ("auth.login", "POST", "/connexion", {**same_for_all(302), "anonymous": 200}),
+    # No pending first factor: both second-factor pages send back to the login page.
+    ("auth.totp", "GET", "/connexion/code", same_for_all(302)),
+    ("auth.totp", "POST", "/connexion/code", same_for_all(302)),
+    (
+        "auth.totp_enrol_pending",
+        "GET",
+        "/connexion/activer-double-authentification",
+        same_for_all(302),
+    ),
+    (
+        "auth.totp_enrol_pending",
+        "POST",
+        "/connexion/activer-double-authentification",
+        same_for_all(302),
+    ),
+    ("auth.account", "GET", "/compte", everyone_logged_in(200)),
+    ("auth.change_password", "GET", "/compte/mot-de-passe", everyone_logged_in(200)),
+    ("auth.change_password", "POST", "/compte/mot-de-passe", everyone_logged_in(200)),
+    ("auth.totp_setup", "GET", "/compte/double-authentification", everyone_logged_in(200)),
+    ("auth.totp_setup", "POST", "/compte/double-authentification", everyone_logged_in(200)),
+    (
+        "auth.totp_disable",
+        "POST",
+        "/compte/double-authentification/desactiver",
+        everyone_logged_in(302),
+    ),
+    # Patients: clinical roles only.
+    ("patients.index", "GET", "/patients", only(200, *CLINICAL)),
+    ("patients.new", "GET", "/patients/nouveau", only(200, *CLINICAL)),
+    ("patients.new", "POST", "/patients/nouveau", only(200, *CLINICAL)),
+    ("patients.detail", "GET", "/patients/{patient}", only(200, *CLINICAL)),
+    ("patients.edit", "GET", "/patients/{patient}/modifier", only(200, *CLINICAL)),
+    ("patients.edit", "POST", "/patients/{patient}/modifier", only(200, *CLINICAL)),
+    # Directory.
+    ("directory.establishments", "GET", "/annuaire/etablissements", only(200, "admin")),
+    ("directory.establishment_new", "GET", "/annuaire/etablissements/nouveau", only(200, "admin")),
+    ("directory.establishment_new", "POST", "/annuaire/etablissements/nouveau", only(200, "admin")),
+    (
+        "directory.establishment_edit",
+        "GET",
+        "/annuaire/etablissements/{establishment}/modifier",
+        only(200, "admin"),
+    ),
+    # The form has every field it needs from the object except the version: 409.
+    (
+        "directory.establishment_edit",
+        "POST",
+        "/annuaire/etablissements/{establishment}/modifier",
+        only(409, "admin"),
+    ),
+    ("directory.professionals", "GET", "/annuaire/professionnels", only(200, *DIRECTORY_EDITORS)),
+    (
+        "directory.professional_new",
+        "GET",
+        "/annuaire/professionnels/nouveau",
+        only(200, *DIRECTORY_EDITORS),
+    ),
+    (
+        "directory.professional_new",
+        "POST",
+        "/annuaire/professionnels/nouveau",
+        only(200, *DIRECTORY_EDITORS),
+    ),
+    (
+        "directory.professional_edit",
+        "GET",
+        "/annuaire/professionnels/{professional}/modifier",
+        only(200, *DIRECTORY_EDITORS),
+    ),
+    # The form has every field it needs from the object except the version: 409.
+    (
+        "directory.professional_edit",
+        "POST",
+        "/annuaire/professionnels/{professional}/modifier",
+        only(409, *DIRECTORY_EDITORS),
+    ),
+    ("directory.rcps", "GET", "/annuaire/rcp", only(200, "admin", *CLINICAL)),
+    ("directory.rcp_detail", "GET", "/annuaire/rcp/{rcp}", only(200, "admin", *CLINICAL)),
+    ("directory.rcp_new", "GET", "/annuaire/rcp/nouvelle", only(200, *DIRECTORY_EDITORS)),
+    ("directory.rcp_new", "POST", "/annuaire/rcp/nouvelle", only(200, *DIRECTORY_EDITORS)),
+    ("directory.rcp_edit", "GET", "/annuaire/rcp/{rcp}/modifier", only(200, *DIRECTORY_EDITORS)),
+    ("directory.rcp_edit", "POST", "/annuaire/rcp/{rcp}/modifier", only(200, *DIRECTORY_EDITORS)),
+    # Administration: admin only.
+    ("admin.users", "GET", "/admin/utilisateurs", only(200, "admin")),
+    ("admin.user_new", "GET", "/admin/utilisateurs/nouveau", only(200, "admin")),
+    ("admin.user_new", "POST", "/admin/utilisateurs/nouveau", only(200, "admin")),
+    ("admin.user_edit", "GET", "/admin/utilisateurs/{user}/modifier", only(200, "admin")),
+    ("admin.user_edit", "POST", "/admin/utilisateurs/{user}/modifier", only(200, "admin")),
+    ("admin.user_password", "GET", "/admin/utilisateurs/{user}/mot-de-passe", only(200, "admin")),
+    ("admin.user_password", "POST", "/admin/utilisateurs/{user}/mot-de-passe", only(200, "admin")),
+    ("admin.user_unlock", "POST", "/admin/utilisateurs/{user}/deverrouiller", only(302, "admin")),
+    (
+        "admin.user_reset_totp",
+        "POST",
+        "/admin/utilisateurs/{user}/reinitialiser-double-authentification",
+        only(302, "admin"),
+    ),
+    ("admin.audit_log", "GET", "/admin/audit", only(200, "admin")),
+    ("admin.audit_verify", "GET", "/admin/audit/verification", only(200, "admin")),
+    # Static files are public (CSS and JS only; nothing about patients lives there).
+    ("static", "GET", "/static/css/app.css", same_for_all(200)),
+    # Last: it ends the session.
+    ("auth.logout", "POST", "/deconnexion", same_for_all(302)),
+]
+
+
+def test_every_route_is_in_the_matrix(app):
+    routes = {
+        (rule.endpoint, method)
+        for rule in app.url_map.iter_rules()
+        for method in rule.methods - {"HEAD", "OPTIONS"}
+    }
+    covered = {(endpoint, method) for endpoint, method, _, _ in MATRIX}
+    assert routes - covered == set(), "routes missing from the access matrix"
+    assert covered - routes == set(), "matrix rows for routes that no longer exist"
+
+
+@pytest.fixture
+def world(make):
+    """One object of each kind, for the URLs that take an id."""
+    establishment = make.establishment()
+    return {
+        "patient": make.patient().id,
+        "establishment": establishment.id,
+        "professional": make.professional(establishment_id=establishment.id).id,
+        "rcp": make.rcp(establishment_id=establishment.id).id,
+        "user": make.user(role="coordinator").id,
+    }
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_route_role_matrix(client, make, world, role):
+    if role != "anonymous":
+        user = make.user(role=role)
+        assert (
+            client.post(
+                "/connexion", data={"username": user.username, "password": PASSWORD}
+            ).status_code
+            == 302
+        )
+    failures = []
+    for endpoint, method, template, expected in MATRIX:
+        url = template.format(**world)
+        # A dummy field: Flask-WTF treats an empty POST body as "no form data" and would
+        # fall back to the object's values.
+        response = client.open(url, method=method, data={"_": "1"} if method == "POST" else None)
+        response.close()
+        if response.status_code != expected[role]:
+            failures.append(
+                f"{method} {url} ({endpoint}): {response.status_code}, expected {expected[role]}"
+            )
+        elif (
+            response.status_code == 302
+            and expected[role] == LOGIN
+            and role == "anonymous"
+            and endpoint not in ("auth.login", "auth.totp", "auth.totp_enrol_pending")
+        ):
+            assert "/connexion" in response.headers["Location"], url
+    assert failures == [], "\n".join(failures)
