@@ -205,10 +205,3 @@ def set_password(user: User, new: str, confirm: str) -> None:
 
 def new_session_token() -> str:
     return secrets.token_hex(8)
-
-
-def unlock(user: User) -> None:
-    user.locked_until = None
-    user.failed_logins = 0
-    audit.record("auth.unlocked", "user", user.id)
-    db.session.flush()

@@ -49,7 +49,10 @@ def audit_verify_command() -> None:
     """Check the audit log's hash chain; exit 1 at the first broken row."""
     report = audit.verify_chain()
     if report.ok:
-        click.echo(f"Journal d'audit intègre : {report.checked} entrées vérifiées.")
+        plural = "s" if report.checked > 1 else ""
+        click.echo(
+            f"Journal d'audit intègre : {report.checked} entrée{plural} vérifiée{plural}."
+        )
         return
     click.echo(
         f"Journal d'audit ALTÉRÉ à l'entrée n° {report.broken_at} : {report.reason} "

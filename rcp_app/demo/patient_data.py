@@ -132,6 +132,9 @@ def _first_names(rng: random.Random, sex: str) -> list[str]:
 
 def _matricule(rng: random.Random, sex: str, born: date, birthplace: str, used: set[str]) -> str:
     department, commune = birthplace[:2], birthplace[2:]
+    if department in ("2A", "2B") and born.year < 1976:
+        # Corsica was one department (20) until 1976; older NIRs keep that code.
+        department = "20"
     while True:
         value = ins.make_matricule(
             "1" if sex == "M" else "2",
