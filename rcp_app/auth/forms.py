@@ -5,13 +5,22 @@ from ..core.forms import BaseForm
 
 
 class LoginForm(BaseForm):
-    username = StringField("Identifiant", validators=[DataRequired(), Length(max=80)])
-    password = PasswordField("Mot de passe", validators=[DataRequired(), Length(max=256)])
+    username = StringField(
+        "Identifiant",
+        validators=[DataRequired(), Length(max=80)],
+        render_kw={"autocomplete": "username", "autofocus": True},
+    )
+    password = PasswordField(
+        "Mot de passe",
+        validators=[DataRequired(), Length(max=256)],
+        render_kw={"autocomplete": "current-password"},
+    )
 
 
 class TotpForm(BaseForm):
     code = StringField(
         "Code à 6 chiffres",
+        render_kw={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True},
         validators=[
             DataRequired(),
             Regexp(r"^\s*\d{3}\s?\d{3}\s*$", message="Saisissez les 6 chiffres du code."),
@@ -20,9 +29,21 @@ class TotpForm(BaseForm):
 
 
 class PasswordChangeForm(BaseForm):
-    current_password = PasswordField("Mot de passe actuel", validators=[DataRequired()])
-    new_password = PasswordField("Nouveau mot de passe", validators=[DataRequired()])
-    confirm = PasswordField("Confirmation du nouveau mot de passe", validators=[DataRequired()])
+    current_password = PasswordField(
+        "Mot de passe actuel",
+        validators=[DataRequired()],
+        render_kw={"autocomplete": "current-password"},
+    )
+    new_password = PasswordField(
+        "Nouveau mot de passe",
+        validators=[DataRequired()],
+        render_kw={"autocomplete": "new-password"},
+    )
+    confirm = PasswordField(
+        "Confirmation du nouveau mot de passe",
+        validators=[DataRequired()],
+        render_kw={"autocomplete": "new-password"},
+    )
 
 
 class ConfirmForm(BaseForm):
