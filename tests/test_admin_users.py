@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
+from html import unescape
 
 import pytest
 from sqlalchemy import select
@@ -15,6 +16,7 @@ from rcp_app.core.errors import DomainError
 from rcp_app.core.timeutil import utcnow
 from rcp_app.extensions import db
 from tests.support.factories import PASSWORD
+from tests.support.html_forms import form_values, other_client
 
 NEW_PASSWORD = "Nouveau-mot-de-passe-2026"
 
@@ -270,18 +272,61 @@ def test_edit_user_changes_role_and_audits_changed_fields(app, client, login, ma
     }
 
 
-def test_edit_with_stale_version_is_a_conflict(app, client, login, make):
+def test_edit_conflict_keeps_typed_values(app, client, login, make):
+    login("admin")
+    user = make.user(role="coordinator", display_name="Claire MARTIN")
+    url = f"/admin/utilisateurs/{user.id}/modifier"
+    mine = form_values(client.get(url).get_data(as_text=True))
+    other = other_client(app, make, "admin")  # another administrator saves meanwhile
+    theirs = form_values(other.get(url).get_data(as_text=True))
+    theirs.update(role="admin", email="c.martin@chu.test")
+    assert other.post(url, data=theirs).status_code == 302
+
+    mine.update(display_name="Dr Claire MARTIN")
+    response = client.post(url, data=mine)
+    page = unescape(response.get_data(as_text=True))
+    assert response.status_code == 409
+    assert (
+        'role="alert">Ce compte a été modifié par un autre utilisateur pendant que vous le '
+        "modifiiez. Vos saisies sont conservées ci-dessous"
+    ) in page
+    assert 'value="Dr Claire MARTIN"' in page and f'value="{user.email}"' in page
+    for stored in ("Claire MARTIN", "Administrateur", "c.martin@chu.test"):
+        assert f"Valeur enregistrée entre-temps : {stored}" in page, stored
+    assert "Valeur enregistrée entre-temps : — Aucun —" not in page  # unchanged: no note
+    saved = _user(app, user.username)
+    assert (saved.display_name, saved.role, saved.version) == ("Claire MARTIN", "admin", 2)
+    assert len(_audit(app, "user.update")) == 1
+
+    again = form_values(response.get_data(as_text=True))
+    assert again["version"] == "2" and again["role"] == "coordinator"
+    assert client.post(url, data=again).status_code == 302
+    saved = _user(app, user.username)
+    assert (saved.display_name, saved.role, saved.email, saved.version) == (
+        "Dr Claire MARTIN",
+        "coordinator",
+        user.email,
+        3,
+    )
+    updates = _audit(app, "user.update")
+    assert len(updates) == 2
+    assert set(updates[-1].details_dict()["changes"]) == {"display_name", "role", "email"}
+
+
+@pytest.mark.parametrize("version", ["abc", None])
+def test_edit_with_bad_or_missing_version_is_shown_again(app, client, login, make, version):
     login("admin")
     user = make.user(role="coordinator")
-    stale = _edit_form(user, display_name="Première modification")
-    assert client.post(f"/admin/utilisateurs/{user.id}/modifier", data=stale).status_code == 302
-    stale["display_name"] = "Modification concurrente"
-    response = client.post(f"/admin/utilisateurs/{user.id}/modifier", data=stale)
-    assert response.status_code == 409
-    assert "modifié entre-temps par un autre utilisateur" in response.get_data(as_text=True)
-    assert _user(app, user.username).display_name == "Première modification"
-    bad = _edit_form(user, version="abc")
-    assert client.post(f"/admin/utilisateurs/{user.id}/modifier", data=bad).status_code == 409
+    response = client.post(
+        f"/admin/utilisateurs/{user.id}/modifier",
+        data=_edit_form(user, display_name="Nom saisi", version=version),
+    )
+    page = unescape(response.get_data(as_text=True))
+    assert response.status_code == 409 and 'value="Nom saisi"' in page
+    assert f"Valeur enregistrée entre-temps : {user.display_name}" in page
+    assert form_values(response.get_data(as_text=True))["version"] == str(user.version)
+    assert _user(app, user.username).display_name == user.display_name
+    assert _audit(app, "user.update") == []
 
 
 def test_edit_refuses_physician_without_professional(app, client, login, make):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import time
+from html import unescape
 
 import pytest
 from sqlalchemy import func, select
@@ -11,6 +12,7 @@ from rcp_app.core.audit import AuditEntry
 from rcp_app.directory import operations as ops
 from rcp_app.directory.models import Establishment, Professional, Rcp, quorum_rule_label
 from rcp_app.extensions import db
+from tests.support.html_forms import form_values, other_client
 
 ORGAN = "76752008"  # sein
 THEME = "ORG-130"  # oncogériatrie
@@ -43,6 +45,23 @@ def load(app, model, object_id):
 
 def text(response) -> str:
     return response.get_data(as_text=True)
+
+
+def conflicting_edit(app, client, make, url, role, theirs: dict, mine: dict):
+    """Open the edit form, let another user save ``theirs``, then submit ``mine`` on the
+    now stale form (a None value unticks a checkbox). Returns the response."""
+    form = form_values(text(client.get(url)))
+    other = other_client(app, make, role)
+    their_form = form_values(text(other.get(url)))
+    their_form.update(theirs)
+    saved = other.post(url, data={k: v for k, v in their_form.items() if v is not None})
+    assert saved.status_code == 302, text(saved)
+    form.update(mine)
+    return client.post(url, data={k: v for k, v in form.items() if v is not None})
+
+
+def stored_note(value: str) -> str:
+    return f"Valeur enregistrée entre-temps : {value}"
 
 
 # --- establishments ------------------------------------------------------------------------
@@ -138,21 +157,59 @@ def test_duplicate_finess_is_refused(app, client, login, make):
     assert audit_rows(app, "establishment.update", other.id) == []
 
 
-def test_stale_establishment_version_is_a_conflict(app, client, login, make):
+def test_establishment_edit_conflict_keeps_typed_values(app, client, login, make):
+    establishment = make.establishment(name="Centre Léon Bérard", city="Lyon")
+    login("admin")
+    url = f"/annuaire/etablissements/{establishment.id}/modifier"
+    response = conflicting_edit(
+        app,
+        client,
+        make,
+        url,
+        "admin",
+        theirs={"city": "Villeurbanne", "active": None},
+        mine={"name": "CLB Lyon"},
+    )
+    page = unescape(text(response))
+    assert response.status_code == 409
+    assert (
+        'role="alert">Cet établissement a été modifié par un autre utilisateur pendant que '
+        "vous le modifiiez. Vos saisies sont conservées ci-dessous"
+    ) in page
+    assert 'value="CLB Lyon"' in page and 'value="Lyon"' in page
+    for stored in ("Centre Léon Bérard", "Villeurbanne", "Non"):
+        assert stored_note(stored) in page, stored
+    assert stored_note(establishment.finess) not in page
+    saved = load(app, Establishment, establishment.id)
+    assert (saved.name, saved.city, saved.active, saved.version) == (
+        "Centre Léon Bérard",
+        "Villeurbanne",
+        False,
+        2,
+    )
+    assert len(audit_rows(app, "establishment.update", establishment.id)) == 1
+
+    again = form_values(text(response))
+    assert again["version"] == "2"
+    assert client.post(url, data=again).status_code == 302
+    saved = load(app, Establishment, establishment.id)
+    assert (saved.name, saved.city, saved.active, saved.version) == ("CLB Lyon", "Lyon", True, 3)
+    updates = audit_rows(app, "establishment.update", establishment.id)
+    assert len(updates) == 2 and set(updates[-1]) == {"name", "city", "active"}
+
+
+def test_establishment_edit_without_version_is_shown_again(app, client, login, make):
     establishment = make.establishment(name="Centre Léon Bérard")
     login("admin")
-    first = client.post(
+    response = client.post(
         f"/annuaire/etablissements/{establishment.id}/modifier",
-        data=establishment_data(finess=establishment.finess, version=1),
+        data=establishment_data(name="Autre nom", finess=establishment.finess),
     )
-    assert first.status_code == 302
-    stale = client.post(
-        f"/annuaire/etablissements/{establishment.id}/modifier",
-        data=establishment_data(name="Autre nom", finess=establishment.finess, version=1),
-    )
-    assert stale.status_code == 409
-    assert "modifié entre-temps par un autre utilisateur" in text(stale)
-    assert load(app, Establishment, establishment.id).name == "Hôpital Saint-Éloi"
+    assert response.status_code == 409
+    assert 'value="Autre nom"' in text(response)
+    assert form_values(text(response))["version"] == "1"
+    assert load(app, Establishment, establishment.id).name == "Centre Léon Bérard"
+    assert audit_rows(app, "establishment.update", establishment.id) == []
 
 
 def test_unknown_establishment_is_404(client, login):
@@ -287,23 +344,62 @@ def test_duplicate_rpps_is_refused(app, client, login, make):
     assert count(app, Professional) == before
 
 
-def test_stale_professional_version_is_a_conflict(app, client, login, make):
+def test_professional_edit_conflict_keeps_typed_values(app, client, login, make):
+    curie = make.establishment(name="Institut Curie", city="Paris")
+    professional = make.professional(specialty_code=ONCO)
+    login("coordinator")
+    url = f"/annuaire/professionnels/{professional.id}/modifier"
+    response = conflicting_edit(
+        app,
+        client,
+        make,
+        url,
+        "admin",
+        theirs={"specialty_code": RADIO, "establishment_id": str(curie.id)},
+        mine={"first_name": "Élisa", "phone": "01 23 45 67 89"},
+    )
+    page = unescape(text(response))
+    assert response.status_code == 409
+    assert (
+        'role="alert">La fiche de ce professionnel a été modifiée par un autre utilisateur '
+        "pendant que vous la modifiiez."
+    ) in page
+    assert 'value="Élisa"' in page and 'value="01 23 45 67 89"' in page
+    for stored in ("Élise", "(vide)", "Radiothérapie", "Institut Curie (Paris)"):
+        assert stored_note(stored) in page, stored
+    saved = load(app, Professional, professional.id)
+    assert (saved.first_name, saved.phone, saved.specialty_code, saved.version) == (
+        "Élise",
+        None,
+        RADIO,
+        2,
+    )
+    assert len(audit_rows(app, "professional.update", professional.id)) == 1
+
+    again = form_values(text(response))
+    assert again["version"] == "2" and again["specialty_code"] == ONCO
+    assert client.post(url, data=again).status_code == 302
+    saved = load(app, Professional, professional.id)
+    assert (saved.first_name, saved.phone, saved.specialty_code) == (
+        "Élisa",
+        "01 23 45 67 89",
+        ONCO,
+    )
+    assert saved.establishment_id is None and saved.version == 3
+    updates = audit_rows(app, "professional.update", professional.id)
+    assert len(updates) == 2
+    assert set(updates[-1]) == {"first_name", "phone", "specialty_code", "establishment_id"}
+
+
+def test_professional_edit_with_garbage_version_is_shown_again(app, client, login, make):
     professional = make.professional()
     login("coordinator")
-    data = professional_data(rpps=professional.rpps, version="1")
-    assert (
-        client.post(f"/annuaire/professionnels/{professional.id}/modifier", data=data).status_code
-        == 302
-    )
-    stale = client.post(
-        f"/annuaire/professionnels/{professional.id}/modifier", data={**data, "last_name": "Autre"}
-    )
-    assert stale.status_code == 409
+    data = professional_data(rpps=professional.rpps, last_name="Autre", version="abc")
+    response = client.post(f"/annuaire/professionnels/{professional.id}/modifier", data=data)
+    assert response.status_code == 409 and 'value="Autre"' in text(response)
+    assert stored_note("Lefèvre") in text(response)
+    assert form_values(text(response))["version"] == "1"
     assert load(app, Professional, professional.id).last_name == "Lefèvre"
-    garbage = client.post(
-        f"/annuaire/professionnels/{professional.id}/modifier", data={**data, "version": "abc"}
-    )
-    assert garbage.status_code == 409
 
 
 def test_professional_search_by_prefix_accents_and_specialty(app, client, login, make):
@@ -420,6 +516,69 @@ def test_rcp_created_shown_and_edited(app, client, login, make, role):
         "digestive, Oncologie médicale, Radiothérapie"
     ) in detail
     assert "Sans jour fixe" in detail
+
+
+def test_rcp_edit_conflict_keeps_typed_values(app, client, login, make):
+    rcp = make.rcp(required_specialties=[ONCO], capacity=20)
+    login("coordinator")
+    url = f"/annuaire/rcp/{rcp.id}/modifier"
+    response = conflicting_edit(
+        app,
+        client,
+        make,
+        url,
+        "admin",
+        theirs={
+            "weekday": "3",
+            "start_time": "16:30",
+            "required_specialty_codes": [ONCO, RADIO],
+            "is_recourse": "y",
+        },
+        mine={"place": "Salle Pasteur", "capacity": "30"},
+    )
+    page = unescape(text(response))
+    assert response.status_code == 409
+    assert (
+        'role="alert">Cette RCP a été modifiée par un autre utilisateur pendant que vous la '
+        "modifiiez."
+    ) in page
+    assert 'value="Salle Pasteur"' in page and 'value="30"' in page
+    for stored in (
+        "Salle Curie",
+        "20",
+        "jeudi",
+        "16h30",
+        "Oncologie médicale, Radiothérapie",
+        "Oui",
+    ):
+        assert stored_note(stored) in page, stored
+    saved = load(app, Rcp, rcp.id)
+    assert (saved.place, saved.capacity, saved.weekday, saved.version) == ("Salle Curie", 20, 3, 2)
+    assert saved.required_specialty_codes == [ONCO, RADIO]
+    assert len(audit_rows(app, "rcp.update", rcp.id)) == 1
+
+    again = form_values(text(response))
+    assert again["version"] == "2" and again["required_specialty_codes"] == ONCO
+    assert client.post(url, data=again).status_code == 302
+    saved = load(app, Rcp, rcp.id)
+    assert (saved.place, saved.capacity, saved.weekday, saved.start_time) == (
+        "Salle Pasteur",
+        30,
+        1,
+        time(14, 0),
+    )
+    assert saved.required_specialty_codes == [ONCO] and not saved.is_recourse
+    assert saved.version == 3
+    updates = audit_rows(app, "rcp.update", rcp.id)
+    assert len(updates) == 2
+    assert set(updates[-1]) == {
+        "place",
+        "capacity",
+        "weekday",
+        "start_time",
+        "is_recourse",
+        "required_specialties",
+    }
 
 
 def test_changing_only_required_specialties_bumps_the_version(app, client, login, make):

@@ -11,6 +11,7 @@ from rcp_app.core.audit import AuditEntry
 from rcp_app.extensions import db
 from rcp_app.patients import ins
 from rcp_app.patients.models import Patient
+from tests.support.html_forms import form_values, other_client
 
 WIKI_INS = "269054958815780"  # F, born 05/1969
 
@@ -460,27 +461,90 @@ def test_edit_refusal_keeps_typed_values(app, client, login, make):
         assert db.session.get(Patient, patient.id).used_name is None
 
 
-def test_edit_with_stale_version_is_a_conflict(app, client, login, make):
+CONFLICT_BANNER = (
+    "Ce dossier patient a été modifié par un autre utilisateur pendant que vous le modifiiez. "
+    "Vos saisies sont conservées ci-dessous ; les valeurs enregistrées entre-temps sont "
+    "indiquées sous les champs concernés. Enregistrez à nouveau pour confirmer vos valeurs, "
+    "ou annulez."
+)
+
+
+def test_edit_conflict_keeps_typed_values_and_shows_stored_ones(app, client, login, make):
     patient = make.patient()
     login("coordinator")
-    response = client.post(
-        f"/patients/{patient.id}/modifier", data=edit_data(patient, used_name="Premier")
-    )
-    assert response.status_code == 302
-    response = client.post(
-        f"/patients/{patient.id}/modifier", data=edit_data(patient, used_name="Second")
-    )  # still version 1
+    url = f"/patients/{patient.id}/modifier"
+    mine = form_values(client.get(url).get_data(as_text=True))
+    assert mine["version"] == "1"
+    # Meanwhile another user saves the same identity.
+    other = other_client(app, make, "physician")
+    theirs = form_values(other.get(url).get_data(as_text=True))
+    theirs.update(birth_date="1956-04-20", identity_status="VALI", ipp="IPP-AUTRE")
+    assert other.post(url, data=theirs).status_code == 302
+
+    mine.update(used_name="Martin", used_first_name="Lou")
+    response = client.post(url, data=mine)
+    text = page_text(response)
     assert response.status_code == 409
-    assert "modifiée entre-temps par un autre utilisateur" in page_text(response)
+    assert 'role="alert">' + CONFLICT_BANNER in text
+    assert 'value="Martin"' in text and 'value="Lou"' in text  # what was typed is kept
+    assert f'value="{patient.ipp}"' in text and 'value="1956-04-12"' in text
+    for stored in ("20/04/1956", "Identité validée (VALI)", "IPP-AUTRE", "(vide)"):
+        assert f"Valeur enregistrée entre-temps : {stored}" in text, stored
+    assert "Valeur enregistrée entre-temps : DUPONT" not in text  # same as typed: no note
     with app.app_context():
         saved = db.session.get(Patient, patient.id)
-        assert (saved.used_name, saved.version) == ("PREMIER", 2)
+        assert (saved.used_name, saved.ipp, saved.identity_status, saved.version) == (
+            None,
+            "IPP-AUTRE",
+            "VALI",
+            2,
+        )
     assert len(audit_rows(app, "patient.update")) == 1
-    bad = client.post(
-        f"/patients/{patient.id}/modifier",
-        data=edit_data(patient, used_name="Trois", version="abc"),
+    assert audit_rows(app, "patient.view")[-1] == (
+        patient.id,
+        str(patient.id),
+        {"context": "edit_conflict"},
     )
-    assert bad.status_code == 409
+
+    # Submitting the page again confirms the user's values against the current version.
+    again = form_values(response.get_data(as_text=True))
+    assert again["version"] == "2" and again["used_name"] == "Martin"
+    assert client.post(url, data=again).status_code == 302
+    with app.app_context():
+        saved = db.session.get(Patient, patient.id)
+        assert (saved.used_name, saved.used_first_name, saved.ipp, saved.version) == (
+            "MARTIN",
+            "Lou",
+            patient.ipp,
+            3,
+        )
+        assert (saved.birth_date, saved.identity_status) == (date(1956, 4, 12), "QUAL")
+    updates = audit_rows(app, "patient.update")
+    assert len(updates) == 2
+    assert updates[-1][2]["fields"] == [
+        "used_name",
+        "used_first_name",
+        "birth_date",
+        "identity_status",
+        "ipp",
+    ]
+
+
+@pytest.mark.parametrize("version", ["abc", None])
+def test_edit_with_bad_or_missing_version_is_shown_again(app, client, login, make, version):
+    patient = make.patient()
+    login("coordinator")
+    data = edit_data(patient, used_name="Trois", version=version)
+    if version is None:
+        del data["version"]
+    response = client.post(f"/patients/{patient.id}/modifier", data=data)
+    text = page_text(response)
+    assert response.status_code == 409 and CONFLICT_BANNER in text
+    assert 'value="Trois"' in text and "Valeur enregistrée entre-temps : (vide)" in text
+    assert form_values(response.get_data(as_text=True))["version"] == "1"
+    with app.app_context():
+        assert db.session.get(Patient, patient.id).used_name is None
+    assert audit_rows(app, "patient.update") == []
 
 
 # --- access -----------------------------------------------------------------------------------

@@ -9,8 +9,8 @@ from sqlalchemy.orm import selectinload
 from wtforms.fields.choices import SelectChoice
 
 from ..auth.models import ROLE_LABELS, User
-from ..core import audit
-from ..core.errors import DomainError
+from ..core import audit, conflict
+from ..core.errors import Conflict, DomainError
 from ..core.pagination import paginate, parse_page
 from ..core.permissions import roles_required
 from ..core.timeutil import utcnow
@@ -56,6 +56,11 @@ def _professional_choices(user: User | None) -> list[SelectChoice]:
         [(NO_PROFESSIONAL, "— Aucun —")]
         + [(p.id, f"{p.display_name} — RPPS {p.rpps}") for p in professionals]
     )
+
+
+def _professional_choice(professional_id: int | None) -> int:
+    """The professional select's value for a stored link (NO_PROFESSIONAL when none)."""
+    return professional_id or NO_PROFESSIONAL
 
 
 def _attach_error(form, error: DomainError) -> None:
@@ -128,7 +133,7 @@ def user_edit(user_id: int):
     form = UserEditForm(obj=user if request.method == "GET" else None)
     form.professional_id.choices = _professional_choices(user)
     if request.method == "GET":
-        form.professional_id.data = user.professional_id or NO_PROFESSIONAL
+        form.professional_id.data = _professional_choice(user.professional_id)
         form.version.data = str(user.version)
     if form.validate_on_submit():
         version = form.version.data
@@ -145,10 +150,14 @@ def user_edit(user_id: int):
                 expected_version=int(version) if (version or "").isdigit() else None,
                 by=current_user,
             )
+        except Conflict:
+            conflict.keep_typed_values(
+                form, user, "Ce compte", adapt={"professional_id": _professional_choice}
+            )
         except DomainError as error:
             db.session.rollback()
             if error.status_code != 400:
-                raise  # a Conflict shows the 409 page
+                raise
             _attach_error(form, error)
         else:
             db.session.commit()
@@ -159,7 +168,7 @@ def user_edit(user_id: int):
             return redirect(url_for("admin.users"))
     return render_template(
         "admin/user_form.html", form=form, user=user, password_help=STRENGTH_HELP, now=utcnow()
-    )
+    ), conflict.status(form)
 
 
 @bp.route("/utilisateurs/<int:user_id>/deverrouiller", methods=["POST"])

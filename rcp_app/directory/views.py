@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
+from ..core import conflict
 from ..core.errors import Conflict, DomainError
 from ..core.pagination import paginate, parse_page
 from ..core.permissions import roles_required
@@ -43,11 +44,20 @@ def _get_or_404(model, object_id: int):
     return obj
 
 
+# How the conflict banner names each edited object: (subject, feminine).
+_SUBJECTS = {
+    Establishment: ("Cet établissement", False),
+    Professional: ("La fiche de ce professionnel", True),
+    Rcp: ("Cette RCP", True),
+}
+
+
 def _submit(form, operation, *args, **kwargs):
     """Run one operation with the form's values and commit; None when it was refused.
 
-    A refusal is attached to its form field and nothing is saved; a version conflict goes to
-    the 409 error page.
+    A refusal is attached to its form field and nothing is saved. A version conflict on an
+    update (``args[0]`` is the edited object) keeps the typed values and notes the stored ones:
+    render the form with ``conflict.status(form)``.
     """
     values = {
         name: field.data
@@ -57,7 +67,11 @@ def _submit(form, operation, *args, **kwargs):
     try:
         result = operation(*args, **values, **kwargs)
     except Conflict:
-        raise
+        if not args or type(args[0]) not in _SUBJECTS:
+            raise
+        subject, feminine = _SUBJECTS[type(args[0])]
+        conflict.keep_typed_values(form, args[0], subject, feminine=feminine)
+        return None
     except DomainError as error:
         db.session.rollback()
         field = form._fields.get(error.field or "")
@@ -107,7 +121,7 @@ def establishment_edit(establishment_id: int):
         return redirect(url_for(".establishments"))
     return render_template(
         "directory/establishment_form.html", form=form, establishment=establishment
-    )
+    ), conflict.status(form)
 
 
 # --- professionals -------------------------------------------------------------------------
@@ -156,7 +170,9 @@ def professional_edit(professional_id: int):
     ):
         flash(f"Fiche de {professional.display_name} enregistrée.", "success")
         return redirect(url_for(".professionals"))
-    return render_template("directory/professional_form.html", form=form, professional=professional)
+    return render_template(
+        "directory/professional_form.html", form=form, professional=professional
+    ), conflict.status(form)
 
 
 # --- RCPs ----------------------------------------------------------------------------------
@@ -226,4 +242,4 @@ def rcp_edit(rcp_id: int):
     ):
         flash(f"RCP « {rcp.name} » enregistrée.", "success")
         return redirect(url_for(".rcp_detail", rcp_id=rcp.id))
-    return render_template("directory/rcp_form.html", form=form, rcp=rcp)
+    return render_template("directory/rcp_form.html", form=form, rcp=rcp), conflict.status(form)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 
+from ..core import conflict
 from ..core.errors import Conflict, DomainError
 from ..core.pagination import parse_page
 from ..core.permissions import roles_required
@@ -88,7 +89,9 @@ def edit(patient_id: int):
         try:
             changed = ops.update_patient(patient, form.identity_data(), form.expected_version())
         except Conflict:
-            raise
+            conflict.keep_typed_values(form, patient, "Ce dossier patient")
+            ops.record_view(patient, context="edit_conflict")  # the stored values are shown
+            db.session.commit()
         except DomainError as error:
             _show_error(form, error)
         else:
@@ -98,4 +101,4 @@ def edit(patient_id: int):
                 "success" if changed else "info",
             )
             return redirect(url_for("patients.detail", patient_id=patient.id))
-    return render_template("patients/form.html", form=form, patient=patient)
+    return render_template("patients/form.html", form=form, patient=patient), conflict.status(form)
