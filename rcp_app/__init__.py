@@ -50,11 +50,21 @@ def create_app(overrides: dict | None = None) -> Flask:
     from .admin.views import bp as admin_bp
     from .auth.session import register_session_hooks
     from .auth.views import bp as auth_bp
+    from .cases.views import bp as cases_bp
     from .directory.views import bp as directory_bp
     from .main.views import bp as main_bp
     from .patients.views import bp as patients_bp
+    from .terminology.views import bp as terminology_bp
 
     register_session_hooks(app)
-    for blueprint in (main_bp, auth_bp, admin_bp, directory_bp, patients_bp):
+    for blueprint in (
+        main_bp,
+        auth_bp,
+        admin_bp,
+        directory_bp,
+        patients_bp,
+        terminology_bp,
+        cases_bp,
+    ):
         app.register_blueprint(blueprint)
     return app

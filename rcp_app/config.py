@@ -98,4 +98,7 @@ def build_config(instance_path: str, env: dict[str, str] | None = None) -> dict:
         "RCP_PAGE_SIZE": int(env.get("RCP_PAGE_SIZE", "25")),
         "RCP_HSTS": production,
         "MAX_CONTENT_LENGTH": 25 * 1024 * 1024,
+        # Case attachments (PDF): outside the web root, 20 MB each by default.
+        "RCP_ATTACHMENTS_DIR": env.get("RCP_ATTACHMENTS_DIR") or str(instance / "attachments"),
+        "RCP_MAX_ATTACHMENT_BYTES": int(env.get("RCP_MAX_ATTACHMENT_BYTES", str(20 * 1024 * 1024))),
     }

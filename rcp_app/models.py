@@ -1,7 +1,17 @@
 """Imports every model module so that the metadata (and Alembic) sees all tables."""
 
 from .auth.models import LoginAttempt, User  # noqa: F401
+from .cases.models import (  # noqa: F401
+    Attachment,
+    Biomarker,
+    Case,
+    OtherStaging,
+    RcpRequiredItem,
+    Treatment,
+    Tumour,
+)
 from .core.audit import AuditEntry  # noqa: F401
 from .directory.models import Establishment, Professional, Rcp, RcpRequiredSpecialty  # noqa: F401
+from .meetings.models import MeetingSession  # noqa: F401
 from .patients.models import Patient  # noqa: F401
-from .terminology.models import Concept  # noqa: F401
+from .terminology.models import Concept, ValueSet  # noqa: F401

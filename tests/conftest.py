@@ -9,8 +9,11 @@ Flask-Login's cached user) between requests. Use ``with app.app_context():`` blo
 
 from __future__ import annotations
 
+import atexit
 import os
 import re
+import shutil
+import tempfile
 from contextlib import contextmanager
 
 import pytest
@@ -29,6 +32,10 @@ def database_url(tmp_path_factory):
         yield url
 
 
+_ATTACHMENTS_DIR = tempfile.mkdtemp(prefix="rcp-test-attachments-")
+atexit.register(shutil.rmtree, _ATTACHMENTS_DIR, ignore_errors=True)
+
+
 def make_app(database_url: str, **overrides):
     config = {
         "TESTING": True,
@@ -37,6 +44,8 @@ def make_app(database_url: str, **overrides):
         "SERVER_NAME": "rcp.test",
         # Only what the test sets: the developer's environment must not leak in.
         "ENV_VARS": {"RCP_SECRET_KEY": "test-secret-key-not-for-production"},
+        # Case attachments go to a temporary folder, never to instance/.
+        "RCP_ATTACHMENTS_DIR": _ATTACHMENTS_DIR,
     }
     config.update(overrides)
     return create_app(config)

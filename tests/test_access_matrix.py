@@ -73,6 +73,42 @@ MATRIX: list[tuple[str, str, str, dict[str, int]]] = [
     ("patients.detail", "GET", "/patients/{patient}", only(200, *CLINICAL)),
     ("patients.edit", "GET", "/patients/{patient}/modifier", only(200, *CLINICAL)),
     ("patients.edit", "POST", "/patients/{patient}/modifier", only(200, *CLINICAL)),
+    # Cases: clinical roles (physicians and coordinators see every case).
+    ("cases.index", "GET", "/dossiers", only(200, *CLINICAL)),
+    ("cases.new", "GET", "/dossiers/nouveau", only(200, *CLINICAL)),
+    ("cases.new", "POST", "/dossiers/nouveau", only(200, *CLINICAL)),
+    ("cases.detail", "GET", "/dossiers/{case}", only(200, *CLINICAL)),
+    ("cases.edit", "GET", "/dossiers/{case}/modifier", only(200, *CLINICAL)),
+    # No version in the dummy form: the edit, submit and withdraw operations answer 409.
+    ("cases.edit", "POST", "/dossiers/{case}/modifier", only(409, *CLINICAL)),
+    ("cases.submit", "POST", "/dossiers/{case}/soumettre", only(409, *CLINICAL)),
+    ("cases.withdraw", "GET", "/dossiers/{case}/retirer", only(200, *CLINICAL)),
+    ("cases.withdraw", "POST", "/dossiers/{case}/retirer", only(409, *CLINICAL)),
+    # No document type: the form is shown again with the message.
+    (
+        "cases.attachment_upload",
+        "POST",
+        "/dossiers/{case}/pieces-jointes",
+        only(200, *CLINICAL),
+    ),
+    (
+        "cases.attachment_download",
+        "GET",
+        "/dossiers/{case}/pieces-jointes/{attachment}",
+        only(200, *CLINICAL),
+    ),
+    (
+        "cases.rcp_required_items",
+        "GET",
+        "/annuaire/rcp/{rcp}/donnees-minimales",
+        only(200, *DIRECTORY_EDITORS),
+    ),
+    (
+        "cases.rcp_required_items",
+        "POST",
+        "/annuaire/rcp/{rcp}/donnees-minimales",
+        only(302, *DIRECTORY_EDITORS),
+    ),
     # Directory.
     ("directory.establishments", "GET", "/annuaire/etablissements", only(200, "admin")),
     ("directory.establishment_new", "GET", "/annuaire/etablissements/nouveau", only(200, "admin")),
@@ -139,6 +175,14 @@ MATRIX: list[tuple[str, str, str, dict[str, int]]] = [
     ),
     ("admin.audit_log", "GET", "/admin/audit", only(200, "admin")),
     ("admin.audit_verify", "GET", "/admin/audit/verification", only(200, "admin")),
+    ("terminology.index", "GET", "/admin/terminologies", only(200, "admin")),
+    # Terminology type-ahead (JSON): whoever fills in clinical forms, and administrators.
+    (
+        "terminology.search",
+        "GET",
+        "/terminologie/recherche?jeu=JDV_Tumeur_CISIS&q=sein",
+        only(200, "admin", *CLINICAL),
+    ),
     # Static files are public (CSS and JS only; nothing about patients lives there).
     ("static", "GET", "/static/css/app.css", same_for_all(200)),
     # Last: it ends the session.
@@ -161,12 +205,16 @@ def test_every_route_is_in_the_matrix(app):
 def world(make):
     """One object of each kind, for the URLs that take an id."""
     establishment = make.establishment()
+    rcp = make.rcp(establishment_id=establishment.id)
+    case = make.case(rcp_id=rcp.id)
     return {
         "patient": make.patient().id,
         "establishment": establishment.id,
         "professional": make.professional(establishment_id=establishment.id).id,
-        "rcp": make.rcp(establishment_id=establishment.id).id,
+        "rcp": rcp.id,
         "user": make.user(role="coordinator").id,
+        "case": case.id,
+        "attachment": make.attachment(case.id, case.created_by_id).id,
     }
 
 

@@ -29,6 +29,8 @@ EXPECTED_COUNTS = {
     "RCP": 6,
     "comptes utilisateurs": 5,
     "patients": PATIENT_COUNT,
+    "séances": 36,  # the next 6 sessions of each RCP
+    "dossiers RCP": 6,
 }
 SURGERY_CODES = {
     "G15_10/SM05",

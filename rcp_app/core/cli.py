@@ -50,9 +50,7 @@ def audit_verify_command() -> None:
     report = audit.verify_chain()
     if report.ok:
         plural = "s" if report.checked > 1 else ""
-        click.echo(
-            f"Journal d'audit intègre : {report.checked} entrée{plural} vérifiée{plural}."
-        )
+        click.echo(f"Journal d'audit intègre : {report.checked} entrée{plural} vérifiée{plural}.")
         return
     click.echo(
         f"Journal d'audit ALTÉRÉ à l'entrée n° {report.broken_at} : {report.reason} "
@@ -91,4 +89,7 @@ def create_admin_command(username: str, email: str, display_name: str, password:
 
 
 def register_cli(app: Flask) -> None:
+    from ..terminology.cli import terminology_cli
+
+    rcp_cli.add_command(terminology_cli)
     app.cli.add_command(rcp_cli)

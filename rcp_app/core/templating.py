@@ -11,10 +11,12 @@ from . import timeutil
 NAVIGATION = [
     ("main.home", "Accueil", {"admin", "coordinator", "physician", "gp"}),
     ("patients.index", "Patients", {"coordinator", "physician"}),
+    ("cases.index", "Dossiers RCP", {"coordinator", "physician"}),
     ("directory.rcps", "Annuaire des RCP", {"admin", "coordinator", "physician"}),
     ("directory.professionals", "Professionnels", {"admin", "coordinator"}),
     ("directory.establishments", "Établissements", {"admin"}),
     ("admin.users", "Utilisateurs", {"admin"}),
+    ("terminology.index", "Terminologies", {"admin"}),
     ("admin.audit_log", "Journal d'audit", {"admin"}),
 ]
 

@@ -21,6 +21,7 @@ from ..directory.models import Establishment, Professional, Rcp, RcpRequiredSpec
 from ..extensions import db
 from ..patients.models import Patient
 from ..patients.operations import FIELDS, validate
+from .case_data import add_demo_cases
 from .directory_data import ACCOUNTS, ESTABLISHMENTS, GP_MSSANTE_DOMAIN, PROFESSIONALS, RCPS
 from .identifiers import mail_local_part, rpps_numbers, with_luhn_key
 from .patient_data import generate_patients
@@ -49,12 +50,14 @@ def load_demo() -> dict[str, int]:
     rcps = _add_rcps(establishments, professionals, now)
     users = _add_accounts(professionals, now)
     patients = _add_patients(now)
+    author = next(user for user in users if user.username == "dr.martin")
     counts = {
         "établissements": len(establishments),
         "professionnels": len(professionals),
         "RCP": len(rcps),
         "comptes utilisateurs": len(users),
         "patients": len(patients),
+        **add_demo_cases(patients, rcps, author),
     }
     audit.record("demo.load", details=counts)
     db.session.flush()

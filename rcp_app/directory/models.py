@@ -66,9 +66,7 @@ class Rcp(db.Model):
         CheckConstraint("capacity > 0", name="capacity_positive"),
         CheckConstraint("deadline_hours >= 0", name="deadline_non_negative"),
         CheckConstraint("min_specialties >= 1", name="min_specialties_positive"),
-        CheckConstraint(
-            "weekday IS NULL OR (weekday >= 0 AND weekday <= 6)", name="weekday_range"
-        ),
+        CheckConstraint("weekday IS NULL OR (weekday >= 0 AND weekday <= 6)", name="weekday_range"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -122,9 +120,7 @@ class Rcp(db.Model):
 class RcpRequiredSpecialty(db.Model):
     __tablename__ = "rcp_required_specialties"
 
-    rcp_id: Mapped[int] = mapped_column(
-        ForeignKey("rcps.id", ondelete="CASCADE"), primary_key=True
-    )
+    rcp_id: Mapped[int] = mapped_column(ForeignKey("rcps.id", ondelete="CASCADE"), primary_key=True)
     specialty_code: Mapped[str] = mapped_column(String(32), primary_key=True)
 
 

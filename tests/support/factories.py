@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
+import hashlib
+import io
 import itertools
-from datetime import date, time
+import uuid
+from datetime import date, time, timedelta
+from pathlib import Path
 
 from rcp_app.auth.models import User
 from rcp_app.auth.passwords import hash_password
+from rcp_app.cases.models import Attachment, Case
 from rcp_app.core.text import search_key
 from rcp_app.core.timeutil import utcnow
 from rcp_app.directory.models import Establishment, Professional, Rcp, RcpRequiredSpecialty
 from rcp_app.extensions import db
+from rcp_app.meetings.models import MeetingSession
 from rcp_app.patients import ins
 from rcp_app.patients.models import Patient
 
 PASSWORD = "Motdepasse-de-test-42"
+GP_SPECIALTY = "G15_10/SM26"
 _PASSWORD_HASH = hash_password(PASSWORD)  # Argon2 is slow on purpose: hash once per run.
 _counter = itertools.count(1)
 
@@ -60,8 +67,11 @@ class Factories:
 
     def establishment(self, **fields) -> Establishment:
         n = next(_counter)
-        values = {"name": f"Centre hospitalier n° {n}", "finess": f"{750000000 + n:09d}",
-                  "city": "Paris"}
+        values = {
+            "name": f"Centre hospitalier n° {n}",
+            "finess": f"{750000000 + n:09d}",
+            "city": "Paris",
+        }
         values.update(fields)
         return self._save(Establishment(**values))
 
@@ -95,8 +105,9 @@ class Factories:
         }
         values.update(fields)
         rcp = Rcp(**values)
-        rcp.required_specialties = [RcpRequiredSpecialty(specialty_code=c)
-                                    for c in required_specialties]
+        rcp.required_specialties = [
+            RcpRequiredSpecialty(specialty_code=c) for c in required_specialties
+        ]
         return self._save(rcp)
 
     def patient(self, **fields) -> Patient:
@@ -111,8 +122,9 @@ class Factories:
             "birth_date": birth,
             "birthplace_code": "75056",
             "identity_status": "QUAL",
-            "ins_matricule": ins.make_matricule("2" if sex == "F" else "1", birth.year,
-                                                birth.month, "75", "056", n % 1000),
+            "ins_matricule": ins.make_matricule(
+                "2" if sex == "F" else "1", birth.year, birth.month, "75", "056", n % 1000
+            ),
             "ins_oid": ins.OID_TEST_NIR,
             "ipp": f"IPP{n:06d}",
             "created_at": utcnow(),
@@ -123,3 +135,78 @@ class Factories:
         values.setdefault("used_name_key", search_key(values.get("used_name")) or None)
         values.setdefault("first_name_key", search_key(values["first_birth_first_name"]))
         return self._save(Patient(**values))
+
+    def session(self, rcp_id: int, **fields) -> MeetingSession:
+        """A planned session of the RCP, two weeks ahead (deadline 48 h before) by default."""
+        default = utcnow().replace(microsecond=0) + timedelta(days=14, minutes=next(_counter))
+        starts = fields.pop("starts_at", default)
+        values = {
+            "rcp_id": rcp_id,
+            "starts_at": starts,
+            "deadline_at": starts - timedelta(hours=48),
+            "place": "Salle Curie",
+            "capacity": 20,
+            "status": "planned",
+            "created_at": utcnow(),
+        }
+        values.update(fields)
+        return self._save(MeetingSession(**values))
+
+    def case(self, **fields) -> Case:
+        """A draft case (patient, RCP, session, requester and creator made when not given)."""
+        if "rcp_id" not in fields:
+            fields["rcp_id"] = self.rcp().id
+        if "session_id" not in fields:
+            fields["session_id"] = self.session(fields["rcp_id"]).id
+        if "patient_id" not in fields:
+            fields["patient_id"] = self.patient().id
+        if "requester_id" not in fields:
+            fields["requester_id"] = self.professional().id
+        if "created_by_id" not in fields:
+            fields["created_by_id"] = self.user(role="physician").id
+        now = utcnow()
+        values = {
+            "status": "draft",
+            "nature": "organ",
+            "appareil_code": "76752008",
+            "created_at": now,
+            "updated_at": now,
+            "question": "Quel traitement adjuvant ?",
+            "synthesis": "Patiente de 70 ans, carcinome canalaire infiltrant du sein gauche.",
+        }
+        values.update(fields)
+        return self._save(Case(**values))
+
+    def attachment(
+        self, case_id: int, uploaded_by_id: int, data: bytes | None = None, **fields
+    ) -> Attachment:
+        """A PDF attachment, with its file written where the app stores attachments."""
+        data = data if data is not None else pdf_bytes()
+        digest = hashlib.sha256(data).hexdigest()
+        values = {
+            "case_id": case_id,
+            "kind": "pathology",
+            "original_name": "compte-rendu.pdf",
+            "storage_key": f"{digest[:2]}/{uuid.uuid4().hex}",
+            "sha256": digest,
+            "size_bytes": len(data),
+            "uploaded_by_id": uploaded_by_id,
+            "uploaded_at": utcnow(),
+        }
+        values.update(fields)
+        path = Path(self.app.config["RCP_ATTACHMENTS_DIR"]) / values["storage_key"]
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+        return self._save(Attachment(**values))
+
+
+def pdf_bytes(pages: int = 1) -> bytes:
+    """A small valid PDF (blank pages), made with pypdf."""
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    for _ in range(pages):
+        writer.add_blank_page(width=595, height=842)
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()

@@ -1,0 +1,151 @@
+"""PDF attachments of a case: checked by content, stored outside the web root.
+
+Files live under ``RCP_ATTACHMENTS_DIR/<sha256[:2]>/<uuid>`` (never under static/), with the
+original name and the digest in the database. The row is flushed first and the file written
+after; ``discard`` removes the file again when the transaction does not commit, so that no
+orphan file is left behind.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import re
+import unicodedata
+import uuid
+import warnings
+from pathlib import Path
+
+from pypdf import PdfReader
+
+from ..core import audit
+from ..core.errors import DomainError
+from ..core.timeutil import utcnow
+from ..extensions import db
+from .models import ATTACHMENT_KINDS, Attachment, Case
+from .operations import check_editable
+
+DEFAULT_MAX_BYTES = 20 * 1024 * 1024
+_UNSAFE = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|;]+')
+
+
+def _megabytes(size: int) -> str:
+    value = size / (1024 * 1024)
+    return f"{value:.0f} Mo" if value >= 1 else f"{size / 1024:.0f} Ko"
+
+
+def safe_name(name: str | None) -> str:
+    """A file name fit for a Content-Disposition header: no path, no control or quote
+    characters, at most 120 characters, ending in .pdf."""
+    name = unicodedata.normalize("NFC", (name or "").replace("\\", "/").rsplit("/", 1)[-1])
+    name = _UNSAFE.sub("_", name).strip(" ._") or "document"
+    stem, dot, extension = name.rpartition(".")
+    if not dot or extension.lower() != "pdf":
+        stem = name
+    stem = stem[:116].rstrip(" ._") or "document"
+    return f"{stem}.pdf"
+
+
+def check_pdf(data: bytes, max_bytes: int) -> None:
+    if not data:
+        raise DomainError("Le fichier est vide.", field="file")
+    if len(data) > max_bytes:
+        raise DomainError(
+            f"Le fichier fait {_megabytes(len(data))} : la taille maximale est "
+            f"{_megabytes(max_bytes)} par pièce jointe.",
+            field="file",
+        )
+    if not data.startswith(b"%PDF-"):
+        raise DomainError(
+            "Ce fichier n'est pas un PDF (son contenu a été vérifié, pas seulement son "
+            "extension) : seuls les documents PDF sont acceptés.",
+            field="file",
+        )
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            reader = PdfReader(io.BytesIO(data), strict=False)
+            if reader.is_encrypted:
+                raise DomainError(
+                    "Ce PDF est protégé par un mot de passe : joignez une version non protégée.",
+                    field="file",
+                )
+            pages = len(reader.pages)
+    except DomainError:
+        raise
+    except Exception as error:  # pypdf raises many kinds of errors on broken files
+        raise DomainError(
+            "Ce PDF est endommagé ou illisible : enregistrez-le à nouveau puis rejoignez-le.",
+            field="file",
+        ) from error
+    if pages < 1:
+        raise DomainError("Ce PDF ne contient aucune page.", field="file")
+
+
+def path_of(root: str | os.PathLike, attachment: Attachment) -> Path:
+    return Path(root) / attachment.storage_key
+
+
+def add_attachment(
+    case: Case,
+    data: bytes,
+    filename: str | None,
+    kind: str,
+    user,
+    root: str | os.PathLike,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+) -> Attachment:
+    """Check, record and store one PDF; the caller commits, or calls ``discard`` on failure."""
+    check_editable(case)
+    if kind not in ATTACHMENT_KINDS:
+        raise DomainError("Choisissez le type de document.", field="kind")
+    check_pdf(data, max_bytes)
+    digest = hashlib.sha256(data).hexdigest()
+    attachment = Attachment(
+        case_id=case.id,
+        kind=kind,
+        original_name=safe_name(filename),
+        storage_key=f"{digest[:2]}/{uuid.uuid4().hex}",
+        sha256=digest,
+        size_bytes=len(data),
+        uploaded_by_id=user.id,
+        uploaded_at=utcnow(),
+    )
+    db.session.add(attachment)
+    db.session.flush()
+    audit.record(
+        "attachment.upload",
+        "case",
+        case.id,
+        patient_id=case.patient_id,
+        details={
+            "attachment_id": attachment.id,
+            "kind": kind,
+            "name": attachment.original_name,
+            "size": len(data),
+            "sha256": digest,
+        },
+    )
+    # Written last: a refusal above leaves nothing on disk.
+    path = path_of(root, attachment)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_suffix(".part")
+    temporary.write_bytes(data)
+    os.replace(temporary, path)
+    return attachment
+
+
+def discard(root: str | os.PathLike, attachment: Attachment) -> None:
+    """Remove the stored file of an attachment whose transaction did not commit."""
+    path_of(root, attachment).unlink(missing_ok=True)
+
+
+def record_download(case: Case, attachment: Attachment) -> None:
+    audit.record(
+        "attachment.download",
+        "case",
+        case.id,
+        patient_id=case.patient_id,
+        details={"attachment_id": attachment.id, "name": attachment.original_name},
+    )

@@ -1,0 +1,31 @@
+"""Case statuses and the allowed transitions between them.
+
+The agenda issue adds scheduled / postponed / refused / discussed / registered: add the
+status here (label, CHECK constraint in models.py) and its rows in TRANSITIONS.
+"""
+
+from __future__ import annotations
+
+STATUS_LABELS = {
+    "draft": "Brouillon",
+    "submitted": "Soumis",
+    "withdrawn": "Retiré",
+}
+# status -> statuses it may move to
+TRANSITIONS: dict[str, frozenset[str]] = {
+    "draft": frozenset({"submitted", "withdrawn"}),
+    "submitted": frozenset({"withdrawn"}),
+    "withdrawn": frozenset(),
+}
+# Statuses in which the referring physician may still change the case's data.
+EDITABLE = frozenset({"draft", "submitted"})
+# Statuses that occupy the patient's place in a session (a second case is refused).
+ACTIVE = frozenset(STATUS_LABELS) - {"withdrawn"}
+
+
+def can_transition(current: str, target: str) -> bool:
+    return target in TRANSITIONS.get(current, frozenset())
+
+
+def status_check_sql() -> str:
+    return "status IN (" + ", ".join(f"'{s}'" for s in STATUS_LABELS) + ")"

@@ -1,0 +1,493 @@
+"""Case pages: list, registration, detail, edit, submit, withdraw, attachments.
+
+Physicians and coordinators see and edit every case (a choice of this issue: RCP membership is
+not modelled yet); GPs and administrators get 403.
+"""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_login import current_user
+from sqlalchemy import func, select
+from wtforms import FieldList, FormField
+
+from ..core import conflict
+from ..core.audit import AuditEntry
+from ..core.errors import DomainError
+from ..core.pagination import parse_page
+from ..core.permissions import roles_required
+from ..core.timeutil import utcnow
+from ..directory.models import Rcp
+from ..extensions import db
+from ..meetings import operations as sessions_ops
+from ..patients import operations as patients_ops
+from ..patients.models import Patient
+from ..terminology import builtin as vs
+from . import attachments, biomarkers, completeness, queries
+from . import operations as ops
+from .display import (
+    ADAPT,
+    AUDIT_ACTIONS,
+    DisplayLabels,
+    audit_summary,
+    field_labels,
+    form_data,
+    stage_notes,
+)
+from .forms import (
+    AttachmentForm,
+    CaseEditForm,
+    CaseFilterForm,
+    CaseForm,
+    PatientChoiceForm,
+    RequiredItemsForm,
+    WithdrawForm,
+    set_choices,
+)
+from .models import Attachment, Case
+from .validation import CaseInvalid
+
+bp = Blueprint("cases", __name__)
+
+ROLES = ("coordinator", "physician")
+ROW_ACTIONS = ("add_tumour", "add_treatment", "add_staging", "refresh")
+
+
+@bp.app_template_global("case_timeline")
+def case_timeline(patient: Patient) -> list[Case]:
+    return queries.patient_timeline(patient.id)
+
+
+def _load(case_id: int) -> Case:
+    case = db.session.get(Case, case_id)
+    if case is None:
+        abort(404)
+    return case
+
+
+def _arg_id(name: str) -> int | None:
+    raw = request.args.get(name, "")
+    return int(raw) if raw.isdigit() and len(raw) < 10 else None
+
+
+def _walk(fields):
+    for f in fields:
+        if isinstance(f, FieldList):
+            yield from _walk(f.entries)
+        elif isinstance(f, FormField):
+            yield from _walk(f.form)
+        else:
+            yield f
+
+
+def show_errors(form, error: DomainError) -> None:
+    """Undo the attempt and put each message next to its field (form-level otherwise)."""
+    db.session.rollback()
+    if isinstance(error, CaseInvalid):
+        errors = error.errors
+    else:
+        errors = {error.field or "": [error.message]}
+    fields = {f.name: f for f in _walk(form)}
+    for name, messages in errors.items():
+        field = fields.get(name)
+        if field is None:
+            form.form_errors.extend(messages)
+            continue
+        field.errors = [*field.errors, *messages]
+        container = form._fields.get(name.split("-", 1)[0])
+        if container is not None and container is not field:
+            # A row field: its list must report errors too (the form's error banner).
+            container.errors = [*(container.errors or []), *messages]
+    form._errors = None  # recomputed from the fields
+
+
+def _row_action(form) -> bool:
+    """The "add a row" buttons re-render the form with one more row, saving nothing."""
+    action = request.form.get("action", "")
+    name, _, index = action.partition("-")
+    if name not in ROW_ACTIONS:
+        return False
+    if name == "add_tumour":
+        form.tumour_rows.append_entry()
+    elif name == "add_treatment":
+        form.treatment_rows.append_entry()
+    elif name == "add_staging" and index.isdigit() and int(index) < len(form.tumour_rows):
+        form.tumour_rows[int(index)].form.staging_rows.append_entry()
+    return True
+
+
+def _render_form(form, patient, rcp, case=None, status=200):
+    now = utcnow()
+    sessions = sessions_ops.upcoming_sessions(rcp.id, now)
+    set_choices(form, rcp, sessions, now, case)
+    labels = DisplayLabels()
+    labels.add_form(form)
+    return (
+        render_template(
+            "cases/form.html",
+            form=form,
+            patient=patient,
+            rcp=rcp,
+            case=case,
+            labels=labels.load(),
+            vs=vs,
+            biomarkers=biomarkers,
+        ),
+        status,
+    )
+
+
+# --- list ------------------------------------------------------------------------------------
+
+
+@bp.route("/dossiers")
+@roles_required(*ROLES)
+def index():
+    filters = CaseFilterForm(request.args)
+    rcp_id, status, mine = filters.rcp_id(), filters.status(), bool(filters.mine.data)
+    stmt = queries.list_statement(
+        rcp_id, status, current_user.id if mine else None, current_user.professional_id
+    )
+    page = queries.list_cases(
+        stmt,
+        parse_page(request.args.get("page")),
+        current_app.config["RCP_PAGE_SIZE"],
+        {"rcp_id": rcp_id, "status": status, "mine": mine},
+    )
+    missing = completeness.missing_by_case(page.items)
+    # Rendered before the commit, which would expire the loaded rows (one query per row).
+    html = render_template("cases/index.html", page=page, filters=filters, missing=missing)
+    db.session.commit()
+    return html
+
+
+# --- registration ----------------------------------------------------------------------------
+
+
+def _choose_patient(rcp_id: int | None):
+    form = PatientChoiceForm(request.args)
+    query = (form.q.data or "").strip()[:100]
+    page = None
+    if query:
+        page = patients_ops.search_patients(
+            query, None, parse_page(request.args.get("page")), current_app.config["RCP_PAGE_SIZE"]
+        )
+        db.session.commit()
+    return render_template("cases/new_patient.html", form=form, page=page, rcp_id=rcp_id)
+
+
+def _choose_rcp(patient: Patient):
+    rcps = db.session.scalars(select(Rcp).where(Rcp.active.is_(True)).order_by(Rcp.name)).all()
+    patients_ops.record_view(patient, context="case_new")
+    db.session.commit()
+    return render_template("cases/new_rcp.html", patient=patient, rcps=rcps)
+
+
+@bp.route("/dossiers/nouveau", methods=["GET", "POST"])
+@roles_required(*ROLES)
+def new():
+    patient_id, rcp_id = _arg_id("patient_id"), _arg_id("rcp_id")
+    patient = db.session.get(Patient, patient_id) if patient_id else None
+    if patient is None:
+        return _choose_patient(rcp_id)
+    rcp = db.session.get(Rcp, rcp_id) if rcp_id else None
+    if rcp is None or not rcp.active:
+        return _choose_rcp(patient)
+    # The calendar first, in its own transaction: a refused form must not undo it.
+    if sessions_ops.ensure_upcoming_sessions(rcp):
+        db.session.commit()
+    if request.method == "GET":
+        default = sessions_ops.default_session(rcp.id)
+        form = CaseForm(data=form_data(None, rcp=rcp, user=current_user, session=default))
+        patients_ops.record_view(patient, context="case_new")
+        db.session.commit()
+        return _render_form(form, patient, rcp)
+    form = CaseForm()
+    if _row_action(form):
+        return _render_form(form, patient, rcp)
+    if form.validate_on_submit():
+        try:
+            case = ops.create_case(
+                patient,
+                rcp,
+                current_user,
+                form.data_for_operation(),
+                submit=request.form.get("action") == "submit",
+            )
+        except DomainError as error:
+            show_errors(form, error)
+        else:
+            db.session.commit()
+            if case.status == "submitted":
+                flash(_submitted_message(case), "warning" if case.is_late else "success")
+            else:
+                flash(f"Dossier n° {case.id} enregistré en brouillon.", "success")
+            return redirect(url_for(".detail", case_id=case.id))
+    return _render_form(form, patient, rcp)
+
+
+def _submitted_message(case: Case) -> str:
+    if case.is_late:
+        return (
+            f"Dossier n° {case.id} soumis après la date limite d'inscription : il est signalé "
+            "« hors délai » au secrétariat de la RCP."
+        )
+    return f"Dossier n° {case.id} soumis à la RCP."
+
+
+# --- one case --------------------------------------------------------------------------------
+
+
+def _render_detail(case: Case, attachment_form=None, status=200):
+    history = (
+        select(AuditEntry)
+        .where(AuditEntry.object_type == "case", AuditEntry.object_id == str(case.id))
+        .order_by(AuditEntry.seq.desc())
+    )
+    entries = db.session.scalars(history.where(AuditEntry.action != "case.view").limit(100)).all()
+    view_count = db.session.scalar(
+        select(func.count()).select_from(
+            history.where(AuditEntry.action == "case.view").order_by(None).subquery()
+        )
+    )
+    labels = DisplayLabels()
+    labels.add_case(case)
+    names = field_labels()
+    return (
+        render_template(
+            "cases/detail.html",
+            case=case,
+            missing=completeness.missing_items(case),
+            frozen=ops.is_frozen(case),
+            stage_notes={t.id: stage_notes(t) for t in case.tumours},
+            labels=labels.load(),
+            vs=vs,
+            biomarkers_for=lambda t: biomarkers.markers_for(
+                biomarkers.site_for_topography(t.topography_code)
+            ),
+            attachment_form=attachment_form or AttachmentForm(formdata=None),
+            audit_entries=entries,
+            audit_actions=AUDIT_ACTIONS,
+            audit_summary=lambda entry: audit_summary(entry, names),
+            view_count=view_count,
+        ),
+        status,
+    )
+
+
+@bp.route("/dossiers/<int:case_id>")
+@roles_required(*ROLES)
+def detail(case_id: int):
+    case = _load(case_id)
+    ops.record_view(case)
+    db.session.commit()
+    return _render_detail(case)
+
+
+@bp.route("/dossiers/<int:case_id>/modifier", methods=["GET", "POST"])
+@roles_required(*ROLES)
+def edit(case_id: int):
+    case = _load(case_id)
+    ops.check_editable(case)  # 409 page otherwise
+    if request.method == "GET":
+        form = CaseEditForm(data=form_data(case))
+        form.version.data = str(case.version)
+        ops.record_view(case, context="edit")
+        db.session.commit()
+        return _render_form(form, case.patient, case.rcp, case)
+    form = CaseEditForm()
+    if _row_action(form):
+        return _render_form(form, case.patient, case.rcp, case)
+    if form.validate_on_submit():
+        try:
+            changed = ops.update_case(
+                case,
+                form.data_for_operation(),
+                form.version.data,
+                submit=request.form.get("action") == "submit",
+            )
+        except ops.StaleCase:
+            conflict.keep_typed_values(form, case, "Ce dossier", adapt=ADAPT)
+            ops.record_view(case, context="edit_conflict")
+            db.session.commit()
+            return _render_form(form, case.patient, case.rcp, case, status=conflict.STATUS)
+        except DomainError as error:
+            show_errors(form, error)
+        else:
+            db.session.commit()
+            if request.form.get("action") == "submit":
+                flash(_submitted_message(case), "warning" if case.is_late else "success")
+            else:
+                flash(
+                    "Dossier enregistré." if changed else "Aucune modification à enregistrer.",
+                    "success" if changed else "info",
+                )
+            return redirect(url_for(".detail", case_id=case.id))
+    return _render_form(form, case.patient, case.rcp, case)
+
+
+@bp.route("/dossiers/<int:case_id>/soumettre", methods=["POST"])
+@roles_required(*ROLES)
+def submit(case_id: int):
+    case = _load(case_id)
+    try:
+        ops.submit_case(case, request.form.get("version", ""))
+    except (CaseInvalid, ops.StaleCase):
+        raise
+    except DomainError as error:
+        if error.status_code != 400:
+            raise
+        db.session.rollback()
+        flash(error.message, "danger")
+        return redirect(url_for(".detail", case_id=case.id))
+    db.session.commit()
+    flash(_submitted_message(case), "warning" if case.is_late else "success")
+    return redirect(url_for(".detail", case_id=case.id))
+
+
+@bp.errorhandler(CaseInvalid)
+def _case_invalid(error: CaseInvalid):
+    """A refused submission from the case page: every reason, then back to the case."""
+    db.session.rollback()
+    for messages in error.errors.values():
+        for message in messages:
+            flash(message, "danger")
+    case_id = request.view_args.get("case_id") if request.view_args else None
+    if case_id is None:
+        return redirect(url_for(".index"))
+    return redirect(url_for(".detail", case_id=case_id))
+
+
+@bp.route("/dossiers/<int:case_id>/retirer", methods=["GET", "POST"])
+@roles_required(*ROLES)
+def withdraw(case_id: int):
+    case = _load(case_id)
+    if request.method == "GET":
+        ops.check_transition(case, "withdrawn")
+        form = WithdrawForm(formdata=None)
+        form.version.data = str(case.version)
+        ops.record_view(case, context="withdraw")
+        db.session.commit()
+        return render_template("cases/withdraw.html", case=case, form=form)
+    form = WithdrawForm()
+    if form.validate_on_submit():
+        try:
+            ops.withdraw_case(case, form.reason.data, form.version.data)
+        except DomainError as error:
+            if error.field is None:
+                raise
+            show_errors(form, error)
+        else:
+            db.session.commit()
+            flash(f"Dossier n° {case.id} retiré.", "success")
+            return redirect(url_for(".detail", case_id=case.id))
+    return render_template("cases/withdraw.html", case=case, form=form)
+
+
+# --- attachments -----------------------------------------------------------------------------
+
+
+def _attachments_root() -> str:
+    return current_app.config["RCP_ATTACHMENTS_DIR"]
+
+
+@bp.route("/dossiers/<int:case_id>/pieces-jointes", methods=["POST"])
+@roles_required(*ROLES)
+def attachment_upload(case_id: int):
+    case = _load(case_id)
+    form = AttachmentForm()
+    max_bytes = current_app.config["RCP_MAX_ATTACHMENT_BYTES"]
+    upload = request.files.get("file")
+    data = upload.stream.read(max_bytes + 1) if upload else b""
+    if form.validate_on_submit():
+        try:
+            attachment = attachments.add_attachment(
+                case,
+                data,
+                upload.filename if upload else None,
+                form.kind.data or "",
+                current_user,
+                _attachments_root(),
+                max_bytes,
+            )
+        except DomainError as error:
+            if error.field is None:
+                raise
+            show_errors(form, error)
+        else:
+            try:
+                db.session.commit()
+            except Exception:
+                attachments.discard(_attachments_root(), attachment)
+                raise
+            flash(f"Pièce jointe « {attachment.original_name} » ajoutée.", "success")
+            return redirect(url_for(".detail", case_id=case.id, _anchor="pieces-jointes"))
+    ops.record_view(case, context="attachment_refused")
+    db.session.commit()
+    return _render_detail(case, attachment_form=form)
+
+
+@bp.route("/dossiers/<int:case_id>/pieces-jointes/<int:attachment_id>")
+@roles_required(*ROLES)
+def attachment_download(case_id: int, attachment_id: int):
+    case = _load(case_id)
+    attachment = db.session.get(Attachment, attachment_id)
+    if attachment is None or attachment.case_id != case.id:
+        abort(404)
+    path = attachments.path_of(_attachments_root(), attachment)
+    if not path.is_file():
+        current_app.logger.error("Attachment file missing: %s", attachment.storage_key)
+        abort(404)
+    attachments.record_download(case, attachment)
+    db.session.commit()
+    response = send_file(
+        path,
+        mimetype="application/pdf",
+        as_attachment=True,
+        download_name=attachment.original_name,
+        max_age=0,
+        etag=False,
+        conditional=False,
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+# --- an RCP's minimum data set ---------------------------------------------------------------
+
+
+@bp.route("/annuaire/rcp/<int:rcp_id>/donnees-minimales", methods=["GET", "POST"])
+@roles_required("admin", "coordinator")
+def rcp_required_items(rcp_id: int):
+    rcp = db.session.get(Rcp, rcp_id)
+    if rcp is None:
+        abort(404)
+    form = RequiredItemsForm()
+    if form.validate_on_submit():
+        try:
+            ops.set_required_items(rcp, form.items.data or [], bool(form.use_defaults.data))
+        except DomainError as error:
+            show_errors(form, error)
+        else:
+            db.session.commit()
+            flash("Données minimales de la RCP enregistrées.", "success")
+            return redirect(url_for(".rcp_required_items", rcp_id=rcp.id))
+    configured = completeness.configured_items([rcp.id]).get(rcp.id)
+    return render_template(
+        "cases/required_items.html",
+        rcp=rcp,
+        form=form,
+        items=completeness.ITEMS,
+        selected=set(completeness.required_items(rcp)),
+        uses_defaults=not configured,
+    )

@@ -1,0 +1,188 @@
+"""Attachments: PDF checked by content, size limit, storage outside the web root, downloads
+only for the roles that see cases, everything audited, no orphan file."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from rcp_app.cases.attachments import safe_name
+from rcp_app.cases.models import Attachment
+from rcp_app.core.audit import AuditEntry
+from rcp_app.extensions import db
+from tests.support.factories import PASSWORD, pdf_bytes
+
+
+@pytest.fixture
+def case(make):
+    return make.case(rcp_id=make.rcp(weekday=None).id)
+
+
+def _upload(client, case_id, data: bytes, name="compte rendu anapath.pdf", kind="pathology"):
+    return client.post(
+        f"/dossiers/{case_id}/pieces-jointes",
+        data={"kind": kind, "file": (io.BytesIO(data), name)},
+        content_type="multipart/form-data",
+    )
+
+
+def _stored_files(app) -> set[Path]:
+    root = Path(app.config["RCP_ATTACHMENTS_DIR"])
+    return {p for p in root.rglob("*") if p.is_file()}
+
+
+def _attachments(app, case_id):
+    with app.app_context():
+        rows = db.session.scalars(select(Attachment).where(Attachment.case_id == case_id)).all()
+        db.session.expunge_all()
+        return rows
+
+
+def test_upload_and_download_a_pdf(app, client, login, case):
+    login("physician")
+    data = pdf_bytes(2)
+    response = _upload(client, case.id, data, name="../../CR anapath éé:x.pdf")
+    assert response.status_code == 302
+    [attachment] = _attachments(app, case.id)
+    assert attachment.original_name == "CR anapath éé_x.pdf"
+    assert attachment.size_bytes == len(data) and len(attachment.sha256) == 64
+    path = Path(app.config["RCP_ATTACHMENTS_DIR"]) / attachment.storage_key
+    assert path.read_bytes() == data
+    assert attachment.storage_key.startswith(attachment.sha256[:2] + "/")
+    assert "static" not in str(path)
+
+    page = client.get(f"/dossiers/{case.id}").get_data(as_text=True)
+    assert "CR anapath éé_x.pdf" in page and "Compte rendu d&#39;anatomopathologie" in page
+
+    download = client.get(f"/dossiers/{case.id}/pieces-jointes/{attachment.id}")
+    assert download.status_code == 200 and download.data == data
+    assert download.mimetype == "application/pdf"
+    disposition = download.headers["Content-Disposition"]
+    assert disposition.startswith("attachment;") and "filename*=UTF-8''CR%20anapath" in disposition
+    assert download.headers["Cache-Control"] == "no-store"
+    download.close()
+    with app.app_context():
+        actions = [
+            (e.action, e.patient_id)
+            for e in db.session.scalars(
+                select(AuditEntry).where(AuditEntry.action.like("attachment.%"))
+            )
+        ]
+    assert actions == [
+        ("attachment.upload", case.patient_id),
+        ("attachment.download", case.patient_id),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"MZ\x90\x00 not a pdf at all", "n'est pas un PDF"),
+        (b"<html><body>faux</body></html>", "n'est pas un PDF"),
+        (b"%PDF-1.7\n garbage without any object", "endommagé ou illisible"),
+        (b"", "Le fichier est vide."),
+    ],
+)
+def test_non_pdf_renamed_pdf_is_refused(app, client, login, case, data, message):
+    login("physician")
+    before = _stored_files(app)
+    response = _upload(client, case.id, data, name="scanner.pdf")
+    page = response.get_data(as_text=True).replace("&#39;", "'")
+    assert response.status_code == 200
+    assert message in page
+    assert 'class="form-control is-invalid"' in page  # next to the file field
+    assert _attachments(app, case.id) == []
+    assert _stored_files(app) == before
+
+
+def test_missing_kind_is_refused(app, client, login, case):
+    login("physician")
+    response = _upload(client, case.id, pdf_bytes(), kind="")
+    assert response.status_code == 200
+    assert "Choisissez le type de document." in response.get_data(as_text=True)
+    assert _attachments(app, case.id) == []
+
+
+def test_too_big_attachment_is_refused(make_test_app, make, case):
+    small = make_test_app(RCP_MAX_ATTACHMENT_BYTES=1000)
+    client = small.test_client()
+    user = make.user(role="physician")
+    client.post("/connexion", data={"username": user.username, "password": PASSWORD})
+    before = _stored_files(small)
+    data = pdf_bytes(5) + b"%" * 1000
+    response = _upload(client, case.id, data)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "la taille maximale est 1 Ko par pièce jointe" in page
+    assert _attachments(small, case.id) == []
+    assert _stored_files(small) == before
+
+
+@pytest.mark.parametrize(
+    ("role", "status"), [("coordinator", 200), ("physician", 200), ("gp", 403), ("admin", 403)]
+)
+def test_download_by_role(app, client, login, make, case, role, status):
+    attachment = make.attachment(case.id, case.created_by_id)
+    login(role)
+    response = client.get(f"/dossiers/{case.id}/pieces-jointes/{attachment.id}")
+    assert response.status_code == status
+    response.close()
+    if status == 403:
+        assert b"%PDF" not in response.data
+
+
+def test_download_of_another_case_attachment_is_404(app, client, login, make, case):
+    other = make.case(rcp_id=case.rcp_id)
+    attachment = make.attachment(other.id, other.created_by_id)
+    login("physician")
+    assert client.get(f"/dossiers/{case.id}/pieces-jointes/{attachment.id}").status_code == 404
+
+
+def test_no_file_is_left_when_the_commit_fails(app, client, login, case, monkeypatch):
+    login("physician")
+    before = _stored_files(app)
+    app.config["RCP_PROPAGATE_ERRORS_IN_TESTS"] = False
+
+    def failing_commit():
+        raise RuntimeError("database gone")
+
+    monkeypatch.setattr(db.session, "commit", failing_commit)
+    try:
+        response = _upload(client, case.id, pdf_bytes())
+    finally:
+        app.config["RCP_PROPAGATE_ERRORS_IN_TESTS"] = True
+    assert response.status_code == 500
+    monkeypatch.undo()
+    assert _stored_files(app) == before
+
+
+def test_upload_refused_once_the_agenda_is_published(app, client, login, make):
+    rcp = make.rcp(weekday=None)
+    session = make.session(rcp.id, status="agenda_published")
+    case = make.case(
+        rcp_id=rcp.id,
+        session_id=session.id,
+        status="submitted",
+        gp_unknown=True,
+        submitted_at=session.created_at,
+    )
+    login("physician")
+    assert _upload(client, case.id, pdf_bytes()).status_code == 409
+
+
+@pytest.mark.parametrize(
+    ("raw", "clean"),
+    [
+        ("rapport.PDF", "rapport.pdf"),
+        ("C:\\Users\\x\\scan 1.pdf", "scan 1.pdf"),
+        ("sans extension", "sans extension.pdf"),
+        ("a\x00b\r\n.pdf", "a_b.pdf"),
+        ("", "document.pdf"),
+        ("x" * 300 + ".pdf", "x" * 116 + ".pdf"),
+    ],
+)
+def test_safe_name(raw, clean):
+    assert safe_name(raw) == clean
