@@ -9,7 +9,7 @@ PORT ?= 5000
 RCP_TEST_POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 export FLASK_APP := wsgi
 
-.PHONY: install run test test-sqlite test-postgres lint initial-migration clean
+.PHONY: install run test test-sqlite test-postgres test-e2e lint initial-migration clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,16 +24,21 @@ run: $(STAMP)
 	$(BIN)/flask run --host $(HOST) --port $(PORT)
 
 # SQLite first, then PostgreSQL when reachable. RCP_REQUIRE_POSTGRES=1 (CI) turns an
-# unreachable server into a failure instead of a skipped half.
+# unreachable server into a failure instead of a skipped half. The browser tests (marker e2e,
+# tests/e2e: their own server on a SQLite file) run once, in the SQLite pass.
 test: test-sqlite test-postgres
 
 test-sqlite: $(STAMP)
 	$(BIN)/pytest $(PYTEST_ARGS)
 
+# The browser tests alone (Debian's chromium, or RCP_E2E_CHROMIUM=/path/to/chromium).
+test-e2e: $(STAMP)
+	$(BIN)/pytest -m e2e $(PYTEST_ARGS)
+
 test-postgres: $(STAMP)
 	@if $(BIN)/python -m tests.support.pg_reachable "$(RCP_TEST_POSTGRES_URL)"; then \
 		echo "== PostgreSQL: $(RCP_TEST_POSTGRES_URL)"; \
-		RCP_TEST_DATABASE_URL="$(RCP_TEST_POSTGRES_URL)" $(BIN)/pytest $(PYTEST_ARGS); \
+		RCP_TEST_DATABASE_URL="$(RCP_TEST_POSTGRES_URL)" $(BIN)/pytest -m "not e2e" $(PYTEST_ARGS); \
 	elif [ -n "$(RCP_REQUIRE_POSTGRES)" ]; then \
 		echo "PostgreSQL injoignable ($(RCP_TEST_POSTGRES_URL)) alors que RCP_REQUIRE_POSTGRES est défini." >&2; \
 		exit 1; \

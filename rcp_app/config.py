@@ -75,6 +75,7 @@ def build_config(instance_path: str, env: dict[str, str] | None = None) -> dict:
         )
 
     idle_minutes = int(env.get("RCP_SESSION_IDLE_MINUTES", "30"))
+    attachment_bytes = int(env.get("RCP_MAX_ATTACHMENT_BYTES", str(20 * 1024 * 1024)))
     return {
         "RCP_ENV": rcp_env,
         "SECRET_KEY": secret,
@@ -97,8 +98,11 @@ def build_config(instance_path: str, env: dict[str, str] | None = None) -> dict:
         "RCP_LOGIN_IP_MAX_FAILURES": int(env.get("RCP_LOGIN_IP_MAX_FAILURES", "30")),
         "RCP_PAGE_SIZE": int(env.get("RCP_PAGE_SIZE", "25")),
         "RCP_HSTS": production,
-        "MAX_CONTENT_LENGTH": 25 * 1024 * 1024,
+        # Reverse proxies whose X-Forwarded-* headers are trusted (rcp_app/__init__.py).
+        "RCP_TRUSTED_PROXIES": int(env.get("RCP_TRUSTED_PROXIES", "0")),
+        # A request may carry one attachment of the configured size plus the form around it.
+        "MAX_CONTENT_LENGTH": max(25 * 1024 * 1024, attachment_bytes + 1024 * 1024),
         # Case attachments (PDF): outside the web root, 20 MB each by default.
         "RCP_ATTACHMENTS_DIR": env.get("RCP_ATTACHMENTS_DIR") or str(instance / "attachments"),
-        "RCP_MAX_ATTACHMENT_BYTES": int(env.get("RCP_MAX_ATTACHMENT_BYTES", str(20 * 1024 * 1024))),
+        "RCP_MAX_ATTACHMENT_BYTES": attachment_bytes,
     }

@@ -141,6 +141,67 @@ def test_download_of_another_case_attachment_is_404(app, client, login, make, ca
     assert client.get(f"/dossiers/{case.id}/pieces-jointes/{attachment.id}").status_code == 404
 
 
+def _corrupt(app, attachment, how: str) -> Path:
+    path = Path(app.config["RCP_ATTACHMENTS_DIR"]) / attachment.storage_key
+    if how == "missing":
+        path.unlink()
+    elif how == "altered":
+        data = bytearray(path.read_bytes())
+        data[len(data) // 2] ^= 0x01  # one bit flipped: same size, still starts with %PDF-
+        path.write_bytes(bytes(data))
+    elif how == "truncated":
+        path.write_bytes(path.read_bytes()[:100])
+    return path
+
+
+@pytest.mark.parametrize(
+    ("how", "said"), [("altered", "est endommagé"), ("truncated", "est endommagé"),
+                      ("missing", "est introuvable sur le serveur")]
+)  # fmt: skip
+def test_a_damaged_file_is_never_served(app, client, login, make, case, caplog, how, said):
+    attachment = make.attachment(case.id, case.created_by_id, original_name="CR anapath.pdf")
+    _corrupt(app, attachment, how)
+    user = login("physician")
+    with caplog.at_level("ERROR", logger="rcp_app.cases.attachments"):
+        response = client.get(f"/dossiers/{case.id}/pieces-jointes/{attachment.id}")
+    assert response.status_code == 500
+    assert response.mimetype == "text/html" and b"%PDF" not in response.data
+    assert "Content-Disposition" not in response.headers
+    page = response.get_data(as_text=True)
+    assert f"Le fichier « CR anapath.pdf » {said}" in page
+    assert "Il n&#39;est pas transmis. L&#39;incident a été enregistré" in page
+    assert any(
+        record.levelname == "ERROR" and "failed its integrity check" in record.getMessage()
+        for record in caplog.records
+    )
+    with app.app_context():
+        entries = db.session.scalars(
+            select(AuditEntry).where(AuditEntry.action.like("attachment.%"))
+        ).all()
+        [failure] = entries  # no "attachment.download" row
+        details = failure.details_dict()
+        assert (failure.action, failure.user_id, failure.patient_id) == (
+            "attachment.integrity_failed",
+            user.id,
+            case.patient_id,
+        )
+    assert details["attachment_id"] == attachment.id
+    assert details["expected_sha256"] == attachment.sha256
+    assert (details["found_sha256"] is None) == (how == "missing")
+    # The case's history names the incident in French.
+    history = client.get(f"/dossiers/{case.id}").get_data(as_text=True)
+    assert "Pièce jointe endommagée ou introuvable (non transmise)" in history
+
+
+def test_an_intact_file_is_served_after_the_check(app, client, login, make, case):
+    data = pdf_bytes(3)
+    attachment = make.attachment(case.id, case.created_by_id, data=data)
+    login("coordinator")
+    response = client.get(f"/dossiers/{case.id}/pieces-jointes/{attachment.id}")
+    assert response.status_code == 200 and response.data == data
+    response.close()
+
+
 def test_no_file_is_left_when_the_commit_fails(app, client, login, case, monkeypatch):
     login("physician")
     before = _stored_files(app)

@@ -247,6 +247,50 @@ def test_prostate_stage_uses_psa_and_isup(app, client, make, login):
     assert tumour.stage_group == "IIB" and tumour.stage_basis == "clinical"  # GG 2, PSA < 20
 
 
+def _prostate_form(ids, pathological_t: str) -> dict:
+    return case_form(
+        ids,
+        appareil_code="90264002",
+        organ_code="41216001",
+        **{
+            "tumour_rows-0-topography_code": "C61",
+            "tumour_rows-0-morphology_code": "8140/3",
+            "tumour_rows-0-laterality_code": "",
+            "tumour_rows-0-clinical_t": "T2b",
+            "tumour_rows-0-clinical_n": "N0",
+            "tumour_rows-0-clinical_m": "M0",
+            "tumour_rows-0-pathological_t": pathological_t,
+            "tumour_rows-0-pathological_n": "0",
+            "tumour_rows-0-bm_prostate_psa": "6",
+            "tumour_rows-0-bm_prostate_gleason_primary": "3",
+            "tumour_rows-0-bm_prostate_gleason_secondary": "3",
+            "tumour_rows-0-bm_prostate_isup": "1",
+        },
+    )
+
+
+def test_prostate_pathological_t2_is_staged(app, client, make, login):
+    """After prostatectomy pT2 is not subdivided: pT2 pN0, PSA < 10, ISUP 1 is stage I
+    (the clinical cT2b would be IIA)."""
+    login("physician")
+    ids = world(app, make, rcp_fields={"appareil_code": "90264002"})
+    response = client.post(new_url(ids), data=_prostate_form(ids, "2"))
+    assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+    tumour = _case(app, only_case_id(app, ids["patient"])).tumours[0]
+    assert tumour.pathological_tnm == "pT2 pN0"
+    assert (tumour.stage_group, tumour.stage_basis) == ("I", "pathological")
+
+
+def test_prostate_pathological_t2_subdivision_is_refused(app, client, make, login):
+    login("physician")
+    ids = world(app, make, rcp_fields={"appareil_code": "90264002"})
+    page = client.post(new_url(ids), data=_prostate_form(ids, "pT2c")).get_data(as_text=True)
+    assert "le T2 pathologique n&#39;est pas subdivisé (écrire pT2)" in page
+    assert "pT2c" in page  # what was typed is kept
+    with app.app_context():
+        assert db.session.scalar(select(Case.id).where(Case.patient_id == ids["patient"])) is None
+
+
 def test_patient_page_shows_the_timeline(app, client, make, login):
     login("physician")
     ids = world(app, make)

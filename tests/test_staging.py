@@ -135,6 +135,19 @@ PROSTATE_ANATOMIC = [
     ("IV", P_ANY_T, ["N1"], ["M0"]),
     ("IV", P_ANY_T, ["NX", "N0", "N1"], P_M1),
 ]
+# Prostate, pathological T2 (8th edition: not subdivided). AJCC 8 prognostic table: pT2 is
+# named beside cT1a-c and cT2a in I and IIA, and falls under "T1-2" in IIB, IIC and IIIA.
+PROSTATE_PT2 = [
+    ("I", ["pT2"], ["pN0"], ["cM0"], PSA_LT10, [1]),
+    ("IIA", ["pT2"], ["pN0"], ["cM0"], PSA_10_20, [1]),
+    ("IIB", ["pT2"], ["pN0"], ["cM0"], [*PSA_LT10, *PSA_10_20], [2]),
+    ("IIC", ["pT2"], ["pN0"], ["cM0"], [*PSA_LT10, *PSA_10_20], [3, 4]),
+    ("IIIA", ["pT2"], ["pN0"], ["cM0"], PSA_GE20, [1, 2, 3, 4]),
+    ("IIIC", ["pT2"], ["pN0"], ["cM0"], PSA_ALL, [5]),
+    ("IVA", ["pT2"], ["pN1"], ["cM0"], PSA_ALL, [1, 2, 3, 4, 5]),
+    ("IVB", ["pT2"], ["pNX", "pN0", "pN1"], ["cM1", "pM1a", "pM1b", "pM1c"], PSA_ALL,
+     [1, 2, 3, 4, 5]),
+]  # fmt: skip
 PROSTATE_PRECISE = {
     "T": ["T0", "T1a", "T1b", "T1c", "T2a", "T2b", "T2c", "T3a", "T3b", "T4"],
     "N": ["N0", "N1"],
@@ -259,6 +272,64 @@ def test_prostate_no_group_outside_the_published_rows():
 
 def _psa_bin(psa):
     return 0 if psa < 10 else 1 if psa < 20 else 2
+
+
+@pytest.mark.parametrize(("t", "n", "m", "psa", "gg", "group"), [
+    pytest.param(t, n, m, psa, gg, group, id=f"{t}-{n}-{m}-psa{psa}-gg{gg}")
+    for group, ts, ns, ms, psas, ggs in PROSTATE_PT2
+    for t, n, m, psa, gg in itertools.product(ts, ns, ms, psas, ggs)
+])  # fmt: skip
+def test_prostate_pathological_t2_row(t, n, m, psa, gg, group):
+    result = stage("prostate", E, t, n, m, psa=psa, grade_group=gg)
+    assert (result.group, result.problems, result.t) == (group, [], "T2")
+
+
+@pytest.mark.parametrize("t", ["T2", "cT2", "ypT2", "rpT2"])
+def test_prostate_t2_without_p_prefix_stays_undetermined_where_the_letter_matters(t):
+    # cT2a → I, cT2b/c → IIA: only the pathological T2 (not subdivided) is stage I.
+    result = stage("prostate", E, t, "N0", "M0", psa=5, grade_group=1)
+    assert (result.group, result.problems) == (
+        None,
+        ["Stade non calculable : T2 doit être précisé (T2a, T2b ou T2c)"],
+    )
+    assert stage("prostate", E, "pT2", "N0", "M0", psa=5, grade_group=1).group == "I"
+
+
+@pytest.mark.parametrize(
+    ("t", "written"), [("pT2a", "pT2a"), ("pT2b", "pT2b"), ("pT2c", "pT2c"), ("PT2C", "pT2c")]
+)
+@pytest.mark.parametrize("grouping", ["prognostic", "anatomic"])
+def test_prostate_pathological_t2_subdivisions_do_not_exist(t, written, grouping):
+    result = stage("prostate", E, t, "pN0", "cM0", grouping=grouping, psa=5, grade_group=1)
+    assert (result.group, result.t) == (None, None)
+    assert result.problems == [
+        f"{written} n'existe pas pour la prostate (UICC 8e édition) : "
+        "le T2 pathologique n'est pas subdivisé (écrire pT2)"
+    ]
+    # Clinical T2 keeps its subdivisions.
+    clinical = "c" + written[1:]
+    assert stage("prostate", E, clinical, "N0", "M0", grouping=grouping, psa=5, grade_group=1).group
+
+
+def test_prostate_pathological_t2_in_the_anatomic_grouping():
+    # The 8th edition anatomic table has no pT2 row (the 9th edition adds pT2 → II).
+    result = stage("prostate", E, "pT2", "pN0", "cM0", grouping="anatomic")
+    assert result.group is None
+    assert result.problems == [
+        "Combinaison non prévue par la classification : pT2 N0 M0 (prostate, UICC 8e édition)"
+    ]
+    assert stage("prostate", E, "pT2", "pN1", "cM0", grouping="anatomic").group == "IV"
+    assert stage("prostate", E, "pT2", "pNX", "pM1b", grouping="anatomic").group == "IV"
+
+
+def test_prostate_pathological_t2_missing_factors_are_named():
+    result = stage("prostate", E, "pT2", "pN0", "cM0", grade_group=1)
+    assert result.problems == [
+        "Stade non calculable : le taux de PSA est nécessaire pour le cancer de la prostate"
+    ]
+    assert stage("prostate", E, "pT2", "pN0", "cM0", grade_group=3).group is None
+    assert stage("prostate", E, "pT2", "pN0", "cM0", psa=25, grade_group=None).group is None
+    assert stage("prostate", E, "pT2", "pN0", "cM0", grade_group=5).group == "IIIC"
 
 
 # --- clinically typical examples ---------------------------------------------------------------
@@ -657,3 +728,27 @@ def test_tables_with_conflicting_rows_are_refused():
         build_table(**kwargs, rows=[("I", ["T3"], ["N0"], ["M0"])])
     with pytest.raises(ValueError, match="unknown group"):
         build_table(**kwargs, rows=[("III", ["T1"], ["N0"], ["M0"])])
+
+
+def test_prefixed_categories_are_checked_at_import():
+    kwargs = {
+        "site": "prostate",
+        "edition": "UICC9",
+        "grouping": "anatomic",
+        "categories": {"T": ["T1", "T2", "T2a"], "N": ["N0"], "M": ["M0", "M1"]},
+        "subcategories": {"T2": ["T2a"]},
+        "groups": ["I", "II", "IV"],
+        "source": "test",
+    }
+    rows = [("I", ["T1", "pT2"], ["N0"], ["M0"]), ("IV", ANY, ANY, ["M1"])]
+    table = build_table(**kwargs, rows=rows, prefixed={("p", "T2"): "pT2"})
+    assert table.lookup_categories("T") == ("T1", "T2", "T2a", "pT2")
+    assert table.categories["T"] == ("T1", "T2", "T2a")  # not offered to forms
+    with pytest.raises(ValueError, match="unknown category pT2"):
+        build_table(**kwargs, rows=rows)
+    with pytest.raises(ValueError, match="bad prefixed category"):
+        build_table(**kwargs, rows=rows, prefixed={("p", "T3"): "pT3"})
+    with pytest.raises(ValueError, match="bad prefixed category"):
+        build_table(**kwargs, rows=rows, prefixed={("p", "T2"): "T2a"})
+    with pytest.raises(ValueError, match="unknown refused category"):
+        build_table(**kwargs, rows=rows[1:], refused={("p", "T2c"): "non"})

@@ -3,13 +3,15 @@
 Files live under ``RCP_ATTACHMENTS_DIR/<sha256[:2]>/<uuid>`` (never under static/), with the
 original name and the digest in the database. The row is flushed first and the file written
 after; ``discard`` removes the file again when the transaction does not commit, so that no
-orphan file is left behind.
+orphan file is left behind. A download re-reads the file and checks its SHA-256 against the
+recorded one: a damaged or missing file is never served (``AttachmentDamaged``).
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
+import logging
 import os
 import re
 import unicodedata
@@ -21,10 +23,12 @@ from pypdf import PdfReader
 
 from ..core import audit
 from ..core.errors import DomainError
-from ..core.timeutil import utcnow
+from ..core.timeutil import format_date, utcnow
 from ..extensions import db
 from .models import ATTACHMENT_KINDS, Attachment, Case
 from .operations import check_editable
+
+log = logging.getLogger(__name__)
 
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
 _UNSAFE = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|;]+')
@@ -141,11 +145,75 @@ def discard(root: str | os.PathLike, attachment: Attachment) -> None:
     path_of(root, attachment).unlink(missing_ok=True)
 
 
-def record_download(case: Case, attachment: Attachment) -> None:
+class AttachmentDamaged(DomainError):
+    """The stored file is missing or no longer matches its recorded SHA-256.
+
+    500: the request is valid; what the server stored is not (nothing the user can retry).
+    """
+
+    status_code = 500
+
+
+def read_for_download(case: Case, attachment: Attachment, root: str | os.PathLike) -> bytes:
+    """The attachment's bytes, checked against the recorded SHA-256; the download is audited.
+
+    A missing or altered file raises AttachmentDamaged after logging an error and writing an
+    "attachment.integrity_failed" audit row: the caller commits that row, shows the message and
+    serves nothing.
+    """
+    path = path_of(root, attachment)
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        found, problem = None, f"missing ({error.__class__.__name__})"
+    else:
+        found = hashlib.sha256(data).hexdigest()
+        problem = None if found == attachment.sha256 else "digest mismatch"
+    if problem is None:
+        audit.record(
+            "attachment.download",
+            "case",
+            case.id,
+            patient_id=case.patient_id,
+            details={"attachment_id": attachment.id, "name": attachment.original_name},
+        )
+        return data
+    raise _integrity_failure(case, attachment, problem, found)
+
+
+def _integrity_failure(case: Case, attachment: Attachment, problem: str, found: str | None):
+    """Log and audit a failed check; the exception to raise, with the message for the user."""
+    log.error(
+        "Attachment %s of case %s failed its integrity check: %s (expected %s, found %s, file %s)",
+        attachment.id,
+        case.id,
+        problem,
+        attachment.sha256,
+        found,
+        attachment.storage_key,
+    )
     audit.record(
-        "attachment.download",
+        "attachment.integrity_failed",
         "case",
         case.id,
         patient_id=case.patient_id,
-        details={"attachment_id": attachment.id, "name": attachment.original_name},
+        details={
+            "attachment_id": attachment.id,
+            "name": attachment.original_name,
+            "problem": problem,
+            "expected_sha256": attachment.sha256,
+            "found_sha256": found,
+        },
+    )
+    if found is None:
+        what = f"Le fichier « {attachment.original_name} » est introuvable sur le serveur."
+    else:
+        what = (
+            f"Le fichier « {attachment.original_name} » est endommagé : son contenu ne "
+            f"correspond plus au document déposé le {format_date(attachment.uploaded_at)}."
+        )
+    return AttachmentDamaged(
+        f"{what} Il n'est pas transmis. L'incident a été enregistré ; prévenez "
+        "l'administrateur de l'application et, si vous avez une copie du document, joignez-le "
+        "à nouveau au dossier."
     )

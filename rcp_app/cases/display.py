@@ -175,6 +175,7 @@ AUDIT_ACTIONS = {
     "case.withdraw": "Retrait",
     "attachment.upload": "Ajout d'une pièce jointe",
     "attachment.download": "Téléchargement d'une pièce jointe",
+    "attachment.integrity_failed": "Pièce jointe endommagée ou introuvable (non transmise)",
 }
 _EXTRA_LABELS = {
     "session_id": "Séance",

@@ -99,22 +99,24 @@ class Case(db.Model):
             postgresql_where=text("status <> 'withdrawn'"),
             sqlite_where=text("status <> 'withdrawn'"),
         ),
+        # The case lists (queries.list_statement), newest first: an RCP's cases by status, and
+        # "my cases" (created by me or requested by me). Their leading columns also serve the
+        # foreign keys.
+        Index("ix_cases_rcp_status_recent", "rcp_id", "status", "created_at", "id"),
+        Index("ix_cases_created_by_recent", "created_by_id", "created_at", "id"),
+        Index("ix_cases_requester_recent", "requester_id", "created_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     patient_id: Mapped[int] = mapped_column(
         ForeignKey("patients.id", ondelete="RESTRICT"), index=True
     )
-    rcp_id: Mapped[int] = mapped_column(ForeignKey("rcps.id", ondelete="RESTRICT"), index=True)
+    rcp_id: Mapped[int] = mapped_column(ForeignKey("rcps.id", ondelete="RESTRICT"))
     session_id: Mapped[int | None] = mapped_column(
         ForeignKey("meeting_sessions.id", ondelete="RESTRICT"), index=True
     )
-    requester_id: Mapped[int] = mapped_column(
-        ForeignKey("professionals.id", ondelete="RESTRICT"), index=True
-    )
-    created_by_id: Mapped[int] = mapped_column(
-        ForeignKey("users.id", ondelete="RESTRICT"), index=True
-    )
+    requester_id: Mapped[int] = mapped_column(ForeignKey("professionals.id", ondelete="RESTRICT"))
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
     status: Mapped[str] = mapped_column(String(20), default="draft", index=True)
     created_at: Mapped[datetime] = mapped_column(index=True)
     updated_at: Mapped[datetime] = mapped_column()

@@ -37,9 +37,20 @@ def list_statement(
     return stmt.order_by(Case.created_at.desc(), Case.id.desc())
 
 
-def list_cases(stmt: Select, page: int, per_page: int, filters: dict) -> Page:
-    """One page of cases with what the list shows; listing patients is audited."""
-    result = paginate(_with_list_data(stmt), page, per_page)
+def list_cases(
+    stmt: Select,
+    page: int,
+    per_page: int,
+    filters: dict,
+    audit_empty: bool = True,
+    count_limit: int | None = None,
+) -> Page:
+    """One page of cases with what the list shows; listing patients is audited (an empty
+    list too, unless ``audit_empty`` is False: then no patient was shown). ``count_limit``:
+    see core.pagination.paginate."""
+    result = paginate(_with_list_data(stmt), page, per_page, count_limit=count_limit)
+    if not result.items and not audit_empty:
+        return result
     audit.record(
         "case.list",
         "case",
@@ -47,6 +58,15 @@ def list_cases(stmt: Select, page: int, per_page: int, filters: dict) -> Page:
         details={**filters, "page": result.page, "result_ids": [c.id for c in result.items]},
     )
     return result
+
+
+def cases_in_sessions(session_ids: list[int], status: str) -> list[Case]:
+    """The cases of these sessions with that status, with what completeness needs (a constant
+    number of queries). Not audited: callers show counts, not patients."""
+    if not session_ids:
+        return []
+    stmt = select(Case).where(Case.session_id.in_(session_ids), Case.status == status)
+    return list(db.session.scalars(_with_list_data(stmt)).unique())
 
 
 def patient_timeline(patient_id: int) -> list[Case]:

@@ -1,7 +1,9 @@
 """Case statuses and the allowed transitions between them.
 
 The agenda issue adds scheduled / postponed / refused / discussed / registered: add the
-status here (label, CHECK constraint in models.py) and its rows in TRANSITIONS.
+status here (label, CHECK constraint in models.py) and its rows in TRANSITIONS. Every status is
+shown with the ``status_badge`` macro (templates/macros.html) and the CSS class
+``status-<code>`` of static/css/app.css, already defined for those statuses.
 """
 
 from __future__ import annotations

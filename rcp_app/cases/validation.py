@@ -334,7 +334,7 @@ def _clinical(data: dict, context: Context, errors: _Errors, codes: list[_CodeCh
 def _tnm(row: dict, prefix: str, site: str | None, edition: str | None, errors: _Errors) -> dict:
     """T, N, M as typed ("pT2", "2a", "pN0(i+)"), checked against the site's categories and
     stored with their prefix (c or p by default) and descriptors: "cT2a", "pN0(i+)"."""
-    from ..staging import SITES, categories
+    from ..staging import SITES, categories, refusal
     from ..staging.normalize import parse_category
 
     allowed = categories(site, edition) if site in SITES and edition else None
@@ -350,6 +350,8 @@ def _tnm(row: dict, prefix: str, site: str | None, edition: str | None, errors: 
             if parsed is not None and parsed.error:
                 errors.add(f"{prefix}{name}", f"{axis} {kind_label} : {parsed.error}.")
             elif parsed is not None:
+                given_prefix = parsed.prefix or default_prefix
+                refused = refusal(site, edition, given_prefix, parsed.value) if allowed else None
                 if allowed is not None and parsed.value not in allowed[axis]:
                     errors.add(
                         f"{prefix}{name}",
@@ -357,11 +359,11 @@ def _tnm(row: dict, prefix: str, site: str | None, edition: str | None, errors: 
                         f"« {biomarkers.SITE_LABELS[site].lower()} » ({EDITIONS[edition]}) ; "
                         "valeurs admises : " + ", ".join(allowed[axis]) + ".",
                     )
+                elif refused:
+                    errors.add(f"{prefix}{name}", f"{axis} {kind_label} : {refused}.")
                 else:
                     value = (
-                        (parsed.prefix or default_prefix)
-                        + parsed.value
-                        + "".join(f"({d})" for d in parsed.descriptors)
+                        given_prefix + parsed.value + "".join(f"({d})" for d in parsed.descriptors)
                     )[:16]
             clean[name] = value
     return clean

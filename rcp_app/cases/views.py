@@ -6,6 +6,8 @@ not modelled yet); GPs and administrators get 403.
 
 from __future__ import annotations
 
+import io
+
 from flask import (
     Blueprint,
     abort,
@@ -23,8 +25,8 @@ from wtforms import FieldList, FormField
 
 from ..core import conflict
 from ..core.audit import AuditEntry
-from ..core.errors import DomainError
-from ..core.pagination import parse_page
+from ..core.errors import DomainError, render_error
+from ..core.pagination import COUNT_LIMIT, parse_page
 from ..core.permissions import roles_required
 from ..core.timeutil import utcnow
 from ..directory.models import Rcp
@@ -163,6 +165,7 @@ def index():
         parse_page(request.args.get("page")),
         current_app.config["RCP_PAGE_SIZE"],
         {"rcp_id": rcp_id, "status": status, "mine": mine},
+        count_limit=COUNT_LIMIT,
     )
     missing = completeness.missing_by_case(page.items)
     # Rendered before the commit, which would expire the loaded rows (one query per row).
@@ -182,8 +185,10 @@ def _choose_patient(rcp_id: int | None):
         page = patients_ops.search_patients(
             query, None, parse_page(request.args.get("page")), current_app.config["RCP_PAGE_SIZE"]
         )
-        db.session.commit()
-    return render_template("cases/new_patient.html", form=form, page=page, rcp_id=rcp_id)
+    # Rendered before the commit, which would expire the loaded rows (one query per row).
+    html = render_template("cases/new_patient.html", form=form, page=page, rcp_id=rcp_id)
+    db.session.commit()
+    return html
 
 
 def _choose_rcp(patient: Patient):
@@ -444,14 +449,14 @@ def attachment_download(case_id: int, attachment_id: int):
     attachment = db.session.get(Attachment, attachment_id)
     if attachment is None or attachment.case_id != case.id:
         abort(404)
-    path = attachments.path_of(_attachments_root(), attachment)
-    if not path.is_file():
-        current_app.logger.error("Attachment file missing: %s", attachment.storage_key)
-        abort(404)
-    attachments.record_download(case, attachment)
+    try:
+        data = attachments.read_for_download(case, attachment, _attachments_root())
+    except attachments.AttachmentDamaged as damaged:
+        db.session.commit()  # the integrity_failed audit row
+        return render_error(damaged.status_code, damaged.message)
     db.session.commit()
     response = send_file(
-        path,
+        io.BytesIO(data),
         mimetype="application/pdf",
         as_attachment=True,
         download_name=attachment.original_name,

@@ -4,9 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, literal_column, select
 
 from ..extensions import db
+
+# Lists that may match many rows count at most this many (or up to the current page): beyond
+# it they say "plus de 1 000 résultats", which costs a bounded scan instead of counting every
+# matching row on each page view (bench/README.md).
+COUNT_LIMIT = 1000
 
 
 @dataclass
@@ -14,11 +19,13 @@ class Page:
     items: list
     page: int
     per_page: int
-    total: int
+    total: int  # exact, or a lower bound when ``exact`` is False
+    exact: bool = True
 
     @property
     def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
+        """The number of pages, or (inexact total) the pages known to exist."""
+        return max(1, -(-self.total // self.per_page)) + (0 if self.exact else 1)
 
     @property
     def has_prev(self) -> bool:
@@ -27,6 +34,14 @@ class Page:
     @property
     def has_next(self) -> bool:
         return self.page < self.pages
+
+    @property
+    def total_label(self) -> str:
+        """'1 234 résultats', '1 résultat' or 'plus de 1 000 résultats'."""
+        number = f"{self.total:,}".replace(",", "\u202f")
+        if not self.exact:
+            return f"plus de {number} résultats"
+        return f"{number} résultat{'s' if self.total > 1 else ''}"
 
 
 def parse_page(raw: str | None) -> int:
@@ -38,8 +53,22 @@ def parse_page(raw: str | None) -> int:
     return page if 1 <= page <= 100_000 else 1
 
 
-def paginate(stmt: Select, page: int, per_page: int) -> Page:
-    total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+def paginate(stmt: Select, page: int, per_page: int, count_limit: int | None = None) -> Page:
+    """One page of ``stmt``. With ``count_limit``, at most max(count_limit, rows up to this
+    page) rows are counted: a longer list gets an inexact total (``Page.exact`` False)."""
+    exact = True
+    if count_limit is None:
+        total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    else:
+        limit = max(count_limit, page * per_page)
+        rows = stmt.order_by(None).with_only_columns(
+            literal_column("1"), maintain_column_froms=True
+        )
+        total = db.session.scalar(
+            select(func.count()).select_from(rows.limit(limit + 1).subquery())
+        )
+        if total > limit:
+            total, exact = limit, False
     page = min(page, max(1, -(-total // per_page)))
     items = list(db.session.scalars(stmt.limit(per_page).offset((page - 1) * per_page)))
-    return Page(items=items, page=page, per_page=per_page, total=total)
+    return Page(items=items, page=page, per_page=per_page, total=total, exact=exact)

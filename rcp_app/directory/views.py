@@ -5,12 +5,15 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
+from ..cases import completeness
 from ..core import conflict
 from ..core.errors import Conflict, DomainError
 from ..core.pagination import paginate, parse_page
 from ..core.permissions import roles_required
 from ..core.text import search_key
 from ..extensions import db
+from ..meetings.models import OPEN_STATUSES
+from ..meetings.operations import upcoming_sessions
 from ..terminology.builtin import APPAREIL, SPECIALTY, TRANSVERSAL_THEME
 from ..terminology.models import Concept
 from . import operations as ops
@@ -209,6 +212,7 @@ def rcps():
 def rcp_detail(rcp_id: int):
     rcp = _get_or_404(Rcp, rcp_id)
     specialties = _labels(SPECIALTY)
+    configured = completeness.configured_items([rcp.id])
     return render_template(
         "directory/rcp_detail.html",
         rcp=rcp,
@@ -216,6 +220,11 @@ def rcp_detail(rcp_id: int):
         appareils=_labels(APPAREIL),
         themes=_labels(TRANSVERSAL_THEME),
         quorum_rule=quorum_rule_label(rcp, specialties),
+        required_items=[
+            completeness.ITEMS[code].label for code in completeness.required_items(rcp, configured)
+        ],
+        uses_default_items=rcp.id not in configured,
+        sessions=upcoming_sessions(rcp.id, statuses=OPEN_STATUSES),
     )
 
 

@@ -6,8 +6,10 @@ from sqlalchemy import func, select
 
 from ..auth.models import User
 from ..core.audit import AuditEntry
+from ..core.timeutil import utcnow
 from ..directory.models import Establishment, Professional, Rcp
 from ..extensions import db
+from . import dashboard
 
 bp = Blueprint("main", __name__)
 
@@ -16,24 +18,50 @@ def _count(model) -> int:
     return db.session.scalar(select(func.count()).select_from(model))
 
 
-@bp.route("/")
-@login_required
-def home():
-    role = current_user.role
-    context = {}
-    if role == "admin":
-        context["counts"] = {
+def _admin_context() -> dict:
+    return {
+        "counts": {
             "Utilisateurs": _count(User),
             "Établissements": _count(Establishment),
             "Professionnels": _count(Professional),
             "RCP": _count(Rcp),
-        }
-        context["recent_audit"] = db.session.scalars(
+        },
+        "recent_audit": db.session.scalars(
             select(AuditEntry).order_by(AuditEntry.seq.desc()).limit(10)
-        ).all()
-    elif role in ("coordinator", "physician"):
-        stmt = select(Rcp).where(Rcp.active.is_(True)).order_by(Rcp.name)
-        if role == "physician" and current_user.professional_id:
-            stmt = stmt.where(Rcp.coordinator_id == current_user.professional_id)
-        context["rcps"] = db.session.scalars(stmt).all()
-    return render_template(f"main/home_{role}.html", **context)
+        ).all(),
+    }
+
+
+def _coordinator_context() -> dict:
+    now = utcnow()
+    return {"now": now, "summaries": dashboard.rcp_summaries(dashboard.active_rcps(), now)}
+
+
+def _physician_context() -> dict:
+    now = utcnow()
+    cases, missing = dashboard.my_cases(current_user)
+    rcps = dashboard.active_rcps(current_user.professional_id, only_coordinated=True)
+    return {
+        "now": now,
+        "cases": cases,
+        "missing": missing,
+        "summaries": dashboard.rcp_summaries(rcps, now),
+    }
+
+
+CONTEXTS = {
+    "admin": _admin_context,
+    "coordinator": _coordinator_context,
+    "physician": _physician_context,
+}
+
+
+@bp.route("/")
+@login_required
+def home():
+    role = current_user.role
+    context = CONTEXTS[role]() if role in CONTEXTS else {}
+    # Rendered before the commit (the audit row of a case list), which would expire the rows.
+    html = render_template(f"main/home_{role}.html", **context)
+    db.session.commit()
+    return html

@@ -16,6 +16,8 @@ SESSION_STATUSES = {
     "in_progress": "En cours",
     "closed": "Close",
 }
+# Sessions still to come whose cases are being prepared.
+OPEN_STATUSES = ("planned", "agenda_published")
 # From this status on, the agenda is frozen: registered cases can no longer be edited.
 FROZEN_STATUSES = frozenset({"agenda_published", "in_progress", "closed"})
 

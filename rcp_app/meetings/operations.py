@@ -93,15 +93,17 @@ def ensure_upcoming_sessions(rcp: Rcp, count: int = 6, now: datetime | None = No
     return created
 
 
-def upcoming_sessions(rcp_id: int, now: datetime | None = None) -> list[MeetingSession]:
-    """Planned sessions of the RCP that have not started, soonest first."""
+def upcoming_sessions(
+    rcp_id: int, now: datetime | None = None, statuses: tuple[str, ...] = ("planned",)
+) -> list[MeetingSession]:
+    """Sessions of the RCP that have not started (planned ones by default), soonest first."""
     now = now or utcnow()
     return list(
         db.session.scalars(
             select(MeetingSession)
             .where(
                 MeetingSession.rcp_id == rcp_id,
-                MeetingSession.status == "planned",
+                MeetingSession.status.in_(statuses),
                 MeetingSession.starts_at > now,
             )
             .order_by(MeetingSession.starts_at)

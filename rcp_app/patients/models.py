@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, String
+from sqlalchemy import CheckConstraint, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
@@ -15,6 +15,7 @@ IDENTITY_STATUSES = {
     "QUAL": "Identité qualifiée",
 }
 SEXES = {"M": "Masculin", "F": "Féminin", "I": "Indéterminé"}
+PATTERN_OPS = "varchar_pattern_ops"
 
 
 class Patient(db.Model):
@@ -33,6 +34,15 @@ class Patient(db.Model):
         CheckConstraint(
             "(ins_matricule IS NULL) = (ins_oid IS NULL)", name="ins_matricule_with_oid"
         ),
+        # Search is by prefix (LIKE 'DUP%'). Under a non-C collation (fr_FR, ICU) PostgreSQL
+        # can only use a btree for that with the pattern operator class; such an index also
+        # serves equality. No index offers the names' collation order on purpose: a paginated
+        # search then sorts its matches instead of walking the whole index in name order
+        # (bench/README.md).
+        *(
+            Index(f"ix_patients_{column}_prefix", column, postgresql_ops={column: PATTERN_OPS})
+            for column in ("birth_name_key", "used_name_key", "ins_matricule")
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -49,8 +59,8 @@ class Patient(db.Model):
     ins_oid: Mapped[str | None] = mapped_column(String(40))
     ipp: Mapped[str | None] = mapped_column(String(40), unique=True)
     # Search keys: upper case, no accents (core.text.search_key), kept in step by operations.
-    birth_name_key: Mapped[str] = mapped_column(String(100), index=True)
-    used_name_key: Mapped[str | None] = mapped_column(String(100), index=True)
+    birth_name_key: Mapped[str] = mapped_column(String(100))
+    used_name_key: Mapped[str | None] = mapped_column(String(100))
     first_name_key: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column()
     updated_at: Mapped[datetime] = mapped_column()

@@ -12,7 +12,7 @@ from sqlalchemy import Select, and_, or_, select
 
 from ..core import audit
 from ..core.errors import Conflict, DomainError
-from ..core.pagination import Page, paginate
+from ..core.pagination import COUNT_LIMIT, Page, paginate
 from ..core.text import clean_spaces, search_key
 from ..core.timeutil import PARIS, utcnow
 from ..extensions import db
@@ -332,7 +332,9 @@ def search_statement(query: str, birth_date: date | None) -> Select:
 
 def search_patients(query: str, birth_date: date | None, page: int, per_page: int) -> Page:
     """One page of patients; listing identities is an access to patient data: audited."""
-    result = paginate(search_statement(query or "", birth_date), page, per_page)
+    result = paginate(
+        search_statement(query or "", birth_date), page, per_page, count_limit=COUNT_LIMIT
+    )
     audit.record(
         "patient.search",
         "patient",

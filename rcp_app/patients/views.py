@@ -45,9 +45,12 @@ def index():
             parse_page(request.args.get("page")),
             current_app.config["RCP_PAGE_SIZE"],
         )
-        db.session.commit()
     searched = bool((form.q.data or "").strip() or (form.birth_date.data or "").strip())
-    return render_template("patients/index.html", form=form, page=page, searched=searched)
+    # Rendered before the commit (the audit row), which would expire the loaded rows and
+    # reload them one query per row.
+    html = render_template("patients/index.html", form=form, page=page, searched=searched)
+    db.session.commit()
+    return html
 
 
 @bp.route("/patients/nouveau", methods=["GET", "POST"])

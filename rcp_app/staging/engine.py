@@ -3,8 +3,11 @@
 ``stage(site, edition, t, n, m, *, grouping=None, **factors)``:
 1. each value is normalised (normalize.py) and checked against the site's categories; an
    unknown value or an invalid factor gives ``group=None`` and one French problem each;
-2. the table is looked up with the values as written (so that lung "TX N0 M0" is the occult
-   carcinoma and breast "N1" follows the N1 rows); missing factors stand for all their values;
+2. a category whose meaning depends on its prefix takes the table's name for it (prostate:
+   "pT2", pathological T2 not being subdivided in the 8th edition) or is refused ("pT2a");
+   the table is then looked up with the values as written (so that lung "TX N0 M0" is the
+   occult carcinoma and breast "N1" follows the N1 rows); missing factors stand for all their
+   values;
 3. otherwise every value that is not precise — TX/NX, a missing value, a category with
    subcategories such as T4 in the colon — is expanded into the precise categories it may stand
    for. If they all lead to the same group, that group is certain and is returned;
@@ -100,8 +103,31 @@ def stage(
     result.t, result.n, result.m = values["T"], values["N"], values["M"]
     if result.problems:
         return result
-    result.group, result.problems = _resolve(table, values, bins, factors)
+    lookup = {
+        axis: table.prefixed.get((result.prefixes.get(axis, ""), value), value)
+        for axis, value in values.items()
+    }
+    result.group, result.problems = _resolve(table, lookup, bins, factors)
     return result
+
+
+def refusal(site: str, edition: str, prefix: str, value: str) -> str | None:
+    """Why a category does not exist with this prefix (« pT2a n'existe pas … »), or None."""
+    for table in groupings(site, edition).values():
+        message = _refusal(table, prefix, value)
+        if message:
+            return message
+    return None
+
+
+def _refusal(table: StageTable, prefix: str, value: str) -> str | None:
+    reason = table.refused.get((prefix, value))
+    if not reason:
+        return None
+    return (
+        f"{prefix}{value} n'existe pas pour {SITE_PHRASES[table.site]} "
+        f"({EDITION_PHRASES[table.edition]}) : {reason}"
+    )
 
 
 def _check_factor_names(site: str, edition: str, factors: dict) -> None:
@@ -129,6 +155,10 @@ def _read_value(table: StageTable, axis: str, raw: object, result: StageResult) 
         if parsed.value == "MX":
             message += " : la catégorie MX n'est plus utilisée, laisser M vide si inconnu"
         result.problems.append(message)
+        return None
+    refused = _refusal(table, parsed.prefix, parsed.value)
+    if refused:
+        result.problems.append(refused)
         return None
     result.prefixes[axis] = parsed.prefix
     if parsed.descriptors:

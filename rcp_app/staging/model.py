@@ -9,7 +9,12 @@ Row semantics:
 - a value in a row covers itself and all its subcategories ("T1" covers T1mi, T1a, T1b, T1c),
   exactly as the published tables write "T1*" or "N1";
 - ``ANY`` is the published "Any T" / "Any N": every category of the axis, including TX/NX;
-- a factor missing from a row's dict means "any value" of that factor.
+- a factor missing from a row's dict means "any value" of that factor;
+- a category may exist for one prefix only (prostate, 8th edition: pathological T2 is not
+  subdivided). ``prefixed`` maps ``(prefix, category as parsed)`` to the category looked up,
+  written as the published table writes it ("pT2"); such a category is only reachable with that
+  prefix, has no subcategories and is covered by ``ANY``. ``refused`` maps ``(prefix,
+  category)`` to the French reason why that spelling does not exist (e.g. pT2a).
 ``build_table`` checks at import time that every value exists and that no combination of
 categories is covered by two rows giving different groups.
 """
@@ -19,7 +24,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 AXES = ("T", "N", "M")
 ANY = "*"
@@ -57,6 +62,17 @@ class StageTable:
     coarse_rows: tuple[Row, ...]
     factors: tuple[Factor, ...]
     source: str
+    prefixed: Mapping[tuple[str, str], str] = field(default_factory=dict)
+    refused: Mapping[tuple[str, str], str] = field(default_factory=dict)
+
+    def prefixed_categories(self, axis: str) -> tuple[str, ...]:
+        """Categories reachable with one prefix only ("pT2"), in declaration order."""
+        found = [value for (_, source), value in self.prefixed.items() if source[0] == axis]
+        return tuple(dict.fromkeys(found))
+
+    def lookup_categories(self, axis: str) -> tuple[str, ...]:
+        """Every category the rows may name: the public ones and the prefixed ones."""
+        return (*self.categories[axis], *self.prefixed_categories(axis))
 
     def is_unknown(self, value: str) -> bool:
         """TX / NX: the category could not be assessed."""
@@ -97,6 +113,8 @@ def build_table(
     rows: Sequence[tuple],
     coarse_rows: Sequence[tuple] = (),
     factors: Sequence[Factor] = (),
+    prefixed: Mapping[tuple[str, str], str] | None = None,
+    refused: Mapping[tuple[str, str], str] | None = None,
     source: str,
 ) -> StageTable:
     cats = {axis: tuple(categories[axis]) for axis in AXES}
@@ -106,6 +124,12 @@ def build_table(
         for value in (parent, *children):
             if value not in cats[axis]:
                 raise ValueError(f"{site}/{edition}: unknown subcategory {value}")
+    for (_, source), target in (prefixed or {}).items():
+        if source not in cats[source[0]] or target in cats[source[0]] or target in subs:
+            raise ValueError(f"{site}/{edition}: bad prefixed category {source} -> {target}")
+    for _, source in refused or {}:
+        if source not in cats[source[0]]:
+            raise ValueError(f"{site}/{edition}: unknown refused category {source}")
     table = StageTable(
         site=site,
         edition=edition,
@@ -117,6 +141,8 @@ def build_table(
         coarse_rows=(),
         factors=tuple(factors),
         source=source,
+        prefixed=dict(prefixed or {}),
+        refused=dict(refused or {}),
     )
     built = tuple(_build_row(table, raw) for raw in rows)
     coarse = tuple(_build_row(table, raw) for raw in coarse_rows)
@@ -134,11 +160,11 @@ def _build_row(table: StageTable, raw: tuple) -> Row:
     cover: dict[str, frozenset[str]] = {}
     for axis, values in zip(AXES, axis_values, strict=True):
         if values == ANY:
-            cover[axis] = frozenset(table.categories[axis])
+            cover[axis] = frozenset(table.lookup_categories(axis))
             continue
         accepted: set[str] = set()
         for value in values:
-            if value not in table.categories[axis]:
+            if value not in table.lookup_categories(axis):
                 raise ValueError(f"{table.site}/{table.edition}: unknown category {value}")
             accepted.add(value)
             accepted.update(table.descendants(value))
@@ -153,7 +179,7 @@ def _build_row(table: StageTable, raw: tuple) -> Row:
 
 def _check_no_conflict(table: StageTable, rows: tuple[Row, ...]) -> None:
     names = [*AXES, *(factor.name for factor in table.factors)]
-    domains = [table.categories[axis] for axis in AXES]
+    domains = [table.lookup_categories(axis) for axis in AXES]
     domains += [factor.bins for factor in table.factors]
     for combo in itertools.product(*domains):
         point = dict(zip(names, combo, strict=True))
