@@ -11,6 +11,7 @@ from wtforms.fields.choices import SelectChoice
 from ..auth.models import ROLE_LABELS, User
 from ..core import audit, conflict
 from ..core.errors import Conflict, DomainError
+from ..core.forms import show_refusal
 from ..core.pagination import paginate, parse_page
 from ..core.permissions import roles_required
 from ..core.timeutil import utcnow
@@ -63,14 +64,6 @@ def _professional_choice(professional_id: int | None) -> int:
     return professional_id or NO_PROFESSIONAL
 
 
-def _attach_error(form, error: DomainError) -> None:
-    field = getattr(form, error.field, None) if error.field else None
-    if field is None:
-        flash(error.message, "danger")
-    else:
-        field.errors = [*field.errors, error.message]
-
-
 @bp.route("/utilisateurs")
 @roles_required("admin")
 def users():
@@ -115,8 +108,7 @@ def user_new():
                 confirm=form.confirm.data,
             )
         except DomainError as error:
-            db.session.rollback()
-            _attach_error(form, error)
+            show_refusal(form, error)
         else:
             db.session.commit()
             flash(f"Compte « {user.username} » créé.", "success")
@@ -155,10 +147,9 @@ def user_edit(user_id: int):
                 form, user, "Ce compte", adapt={"professional_id": _professional_choice}
             )
         except DomainError as error:
-            db.session.rollback()
             if error.status_code != 400:
                 raise
-            _attach_error(form, error)
+            show_refusal(form, error)
         else:
             db.session.commit()
             flash(
@@ -209,8 +200,7 @@ def user_password(user_id: int):
         try:
             ops.reset_password(user, form.new_password.data, form.confirm.data)
         except DomainError as error:
-            db.session.rollback()
-            _attach_error(form, error)
+            show_refusal(form, error)
         else:
             db.session.commit()
             if user.id == current_user.id:

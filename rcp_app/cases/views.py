@@ -21,11 +21,11 @@ from flask import (
 )
 from flask_login import current_user
 from sqlalchemy import func, select
-from wtforms import FieldList, FormField
 
 from ..core import conflict
 from ..core.audit import AuditEntry
 from ..core.errors import DomainError, render_error
+from ..core.forms import show_refusal
 from ..core.pagination import COUNT_LIMIT, parse_page
 from ..core.permissions import roles_required
 from ..core.timeutil import utcnow
@@ -80,37 +80,6 @@ def _load(case_id: int) -> Case:
 def _arg_id(name: str) -> int | None:
     raw = request.args.get(name, "")
     return int(raw) if raw.isdigit() and len(raw) < 10 else None
-
-
-def _walk(fields):
-    for f in fields:
-        if isinstance(f, FieldList):
-            yield from _walk(f.entries)
-        elif isinstance(f, FormField):
-            yield from _walk(f.form)
-        else:
-            yield f
-
-
-def show_errors(form, error: DomainError) -> None:
-    """Undo the attempt and put each message next to its field (form-level otherwise)."""
-    db.session.rollback()
-    if isinstance(error, CaseInvalid):
-        errors = error.errors
-    else:
-        errors = {error.field or "": [error.message]}
-    fields = {f.name: f for f in _walk(form)}
-    for name, messages in errors.items():
-        field = fields.get(name)
-        if field is None:
-            form.form_errors.extend(messages)
-            continue
-        field.errors = [*field.errors, *messages]
-        container = form._fields.get(name.split("-", 1)[0])
-        if container is not None and container is not field:
-            # A row field: its list must report errors too (the form's error banner).
-            container.errors = [*(container.errors or []), *messages]
-    form._errors = None  # recomputed from the fields
 
 
 def _row_action(form) -> bool:
@@ -230,7 +199,7 @@ def new():
                 submit=request.form.get("action") == "submit",
             )
         except DomainError as error:
-            show_errors(form, error)
+            show_refusal(form, error)
         else:
             db.session.commit()
             if case.status == "submitted":
@@ -327,7 +296,7 @@ def edit(case_id: int):
             db.session.commit()
             return _render_form(form, case.patient, case.rcp, case, status=conflict.STATUS)
         except DomainError as error:
-            show_errors(form, error)
+            show_refusal(form, error)
         else:
             db.session.commit()
             if request.form.get("action") == "submit":
@@ -391,7 +360,7 @@ def withdraw(case_id: int):
         except DomainError as error:
             if error.field is None:
                 raise
-            show_errors(form, error)
+            show_refusal(form, error)
         else:
             db.session.commit()
             flash(f"Dossier n° {case.id} retiré.", "success")
@@ -428,7 +397,7 @@ def attachment_upload(case_id: int):
         except DomainError as error:
             if error.field is None:
                 raise
-            show_errors(form, error)
+            show_refusal(form, error)
         else:
             try:
                 db.session.commit()
@@ -482,7 +451,7 @@ def rcp_required_items(rcp_id: int):
         try:
             ops.set_required_items(rcp, form.items.data or [], bool(form.use_defaults.data))
         except DomainError as error:
-            show_errors(form, error)
+            show_refusal(form, error)
         else:
             db.session.commit()
             flash("Données minimales de la RCP enregistrées.", "success")

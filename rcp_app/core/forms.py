@@ -1,7 +1,7 @@
 """Base form: CSRF from Flask-WTF, WTForms' own French messages."""
 
 from flask_wtf import FlaskForm
-from wtforms import HiddenField
+from wtforms import FieldList, FormField, HiddenField
 from wtforms.utils import unset_value
 
 
@@ -27,3 +27,37 @@ class VersionField(HiddenField):
         if formdata is not None:
             data = None
         super().process(formdata, data, extra_filters)
+
+
+def _leaf_fields(fields):
+    for field in fields:
+        if isinstance(field, FieldList):
+            yield from _leaf_fields(field.entries)
+        elif isinstance(field, FormField):
+            yield from _leaf_fields(field.form)
+        else:
+            yield field
+
+
+def show_refusal(form, error) -> None:
+    """Undo the refused attempt and put each message next to its field.
+
+    ``error`` is a DomainError; one carrying ``errors`` (field name → messages) reports several
+    fields at once. Messages for unknown fields go to the form-level errors.
+    """
+    from ..extensions import db
+
+    db.session.rollback()
+    errors = getattr(error, "errors", None) or {error.field or "": [error.message]}
+    fields = {f.name: f for f in _leaf_fields(form)}
+    for name, messages in errors.items():
+        field = fields.get(name)
+        if field is None:
+            form.form_errors.extend(messages)
+            continue
+        field.errors = [*field.errors, *messages]
+        container = form._fields.get(name.split("-", 1)[0])
+        if container is not None and container is not field:
+            # A row field: its list reports the errors too (the form's error banner).
+            container.errors = [*(container.errors or []), *messages]
+    form._errors = None  # recomputed from the fields

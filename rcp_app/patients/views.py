@@ -6,6 +6,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 
 from ..core import conflict
 from ..core.errors import Conflict, DomainError
+from ..core.forms import show_refusal
 from ..core.pagination import parse_page
 from ..core.permissions import roles_required
 from ..extensions import db
@@ -23,14 +24,6 @@ def _load(patient_id: int) -> Patient:
     if patient is None:
         abort(404)
     return patient
-
-
-def _show_error(form, error: DomainError) -> None:
-    db.session.rollback()
-    if error.field and error.field in form:
-        form[error.field].errors = [*form[error.field].errors, error.message]
-    else:
-        form.form_errors.append(error.message)
 
 
 @bp.route("/patients")
@@ -61,7 +54,7 @@ def new():
         try:
             patient = ops.create_patient(form.identity_data())
         except DomainError as error:
-            _show_error(form, error)
+            show_refusal(form, error)
         else:
             db.session.commit()
             flash(f"Patient {patient.display_name} enregistré.", "success")
@@ -96,7 +89,7 @@ def edit(patient_id: int):
             ops.record_view(patient, context="edit_conflict")  # the stored values are shown
             db.session.commit()
         except DomainError as error:
-            _show_error(form, error)
+            show_refusal(form, error)
         else:
             db.session.commit()
             flash(
