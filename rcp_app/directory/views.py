@@ -8,6 +8,7 @@ from sqlalchemy import select
 from ..cases import completeness
 from ..core import conflict
 from ..core.errors import Conflict, DomainError
+from ..core.forms import show_refusal
 from ..core.pagination import paginate, parse_page
 from ..core.permissions import roles_required
 from ..core.text import search_key
@@ -76,12 +77,7 @@ def _submit(form, operation, *args, **kwargs):
         conflict.keep_typed_values(form, args[0], subject, feminine=feminine)
         return None
     except DomainError as error:
-        db.session.rollback()
-        field = form._fields.get(error.field or "")
-        if field is not None:
-            field.errors = [*field.errors, error.message]
-        else:
-            flash(error.message, "danger")
+        show_refusal(form, error)
         return None
     db.session.commit()
     return result
