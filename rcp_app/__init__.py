@@ -48,11 +48,13 @@ def create_app(overrides: dict | None = None) -> Flask:
     register_cli(app)
 
     from .admin.views import bp as admin_bp
+    from .attendance.views import bp as attendance_bp
     from .auth.session import register_session_hooks
     from .auth.views import bp as auth_bp
     from .cases.views import bp as cases_bp
     from .directory.views import bp as directory_bp
     from .main.views import bp as main_bp
+    from .meetings.views import bp as meetings_bp
     from .patients.views import bp as patients_bp
     from .terminology.views import bp as terminology_bp
 
@@ -65,6 +67,8 @@ def create_app(overrides: dict | None = None) -> Flask:
         patients_bp,
         terminology_bp,
         cases_bp,
+        attendance_bp,
+        meetings_bp,
     ):
         app.register_blueprint(blueprint)
     return app

@@ -1,5 +1,6 @@
 """Imports every model module so that the metadata (and Alembic) sees all tables."""
 
+from .attendance.models import Attendance, CaseRequiredSpecialty  # noqa: F401
 from .auth.models import LoginAttempt, User  # noqa: F401
 from .cases.models import (  # noqa: F401
     Attachment,
@@ -12,6 +13,6 @@ from .cases.models import (  # noqa: F401
 )
 from .core.audit import AuditEntry  # noqa: F401
 from .directory.models import Establishment, Professional, Rcp, RcpRequiredSpecialty  # noqa: F401
-from .meetings.models import MeetingSession  # noqa: F401
+from .meetings.models import AgendaItem, MeetingSession, Notification  # noqa: F401
 from .patients.models import Patient  # noqa: F401
 from .terminology.models import Concept, ValueSet  # noqa: F401

@@ -33,6 +33,8 @@ def same_for_all(status: int) -> dict[str, int]:
 
 CLINICAL = ("coordinator", "physician")
 DIRECTORY_EDITORS = ("admin", "coordinator")
+MEETING_MANAGERS = ("coordinator",)
+MEETING_VIEWERS = ("coordinator", "physician")
 
 # (endpoint, method, url template) → expected status per role.
 MATRIX: list[tuple[str, str, str, dict[str, int]]] = [
@@ -108,6 +110,114 @@ MATRIX: list[tuple[str, str, str, dict[str, int]]] = [
         "POST",
         "/annuaire/rcp/{rcp}/donnees-minimales",
         only(302, *DIRECTORY_EDITORS),
+    ),
+    # Attendance and quorum: physicians may view; coordinators and the RCP's coordinating
+    # physician record (a physician who does not coordinate this RCP gets 403 on POST).
+    ("attendance.page", "GET", "/seances/{session}/presences", only(200, *CLINICAL)),
+    # No professional chosen: the form is shown again with the message.
+    ("attendance.add", "POST", "/seances/{session}/presences", only(200, "coordinator")),
+    # No value: a French message, back to the page.
+    (
+        "attendance.set_mode",
+        "POST",
+        "/seances/{session}/presences/{attendance}/mode",
+        only(302, "coordinator"),
+    ),
+    (
+        "attendance.set_quorum_member",
+        "POST",
+        "/seances/{session}/presences/{attendance}/quorum",
+        only(302, "coordinator"),
+    ),
+    (
+        "attendance.depart",
+        "POST",
+        "/seances/{session}/presences/{attendance}/depart",
+        only(302, "coordinator"),
+    ),
+    (
+        "attendance.case_specialty_add",
+        "POST",
+        "/seances/{session}/dossiers/{case}/specialites",
+        only(302, "coordinator"),
+    ),
+    (
+        "attendance.case_specialty_remove",
+        "POST",
+        "/seances/{session}/dossiers/{case}/specialites/retirer",
+        only(302, "coordinator"),
+    ),
+    # Last of the attendance rows: it deletes the attendance.
+    (
+        "attendance.remove",
+        "POST",
+        "/seances/{session}/presences/{attendance}/supprimer",
+        only(302, "coordinator"),
+    ),
+    # Sessions and agendas: coordinators and administrators manage; physicians view the list,
+    # the agenda and the documents.
+    ("meetings.index", "GET", "/seances", only(200, *MEETING_VIEWERS)),
+    # No RCP chosen: a French message, back to the list.
+    ("meetings.generate", "POST", "/seances/generer", only(302, *MEETING_MANAGERS)),
+    ("meetings.new", "GET", "/seances/nouvelle?rcp={rcp}", only(200, *MEETING_MANAGERS)),
+    ("meetings.new", "POST", "/seances/nouvelle?rcp={rcp}", only(200, *MEETING_MANAGERS)),
+    ("meetings.edit", "GET", "/seances/{session}/modifier", only(200, *MEETING_MANAGERS)),
+    ("meetings.edit", "POST", "/seances/{session}/modifier", only(200, *MEETING_MANAGERS)),
+    # No target status: 400 with the message.
+    ("meetings.change_status", "POST", "/seances/{session}/statut", only(400, *MEETING_MANAGERS)),
+    ("meetings.detail", "GET", "/seances/{session}", only(200, *MEETING_VIEWERS)),
+    # No case, mode, direction or reason: the agenda page again with the message (400); no
+    # version: 409.
+    (
+        "meetings.assign",
+        "POST",
+        "/seances/{session}/ordre-du-jour/ajouter",
+        only(400, *MEETING_MANAGERS),
+    ),
+    (
+        "meetings.update_item",
+        "POST",
+        "/seances/{session}/ordre-du-jour/{item}/modifier",
+        only(400, *MEETING_MANAGERS),
+    ),
+    (
+        "meetings.move",
+        "POST",
+        "/seances/{session}/ordre-du-jour/{item}/deplacer",
+        only(400, *MEETING_MANAGERS),
+    ),
+    (
+        "meetings.reorder",
+        "POST",
+        "/seances/{session}/ordre-du-jour/ordre",
+        only(409, *MEETING_MANAGERS),
+    ),
+    (
+        "meetings.postpone",
+        "POST",
+        "/seances/{session}/dossiers/{case}/reporter",
+        only(400, *MEETING_MANAGERS),
+    ),
+    (
+        "meetings.refuse",
+        "POST",
+        "/seances/{session}/dossiers/{case}/refuser",
+        only(400, *MEETING_MANAGERS),
+    ),
+    ("meetings.publish", "POST", "/seances/{session}/publier", only(409, *MEETING_MANAGERS)),
+    (
+        "meetings.agenda_pdf",
+        "GET",
+        "/seances/{session}/ordre-du-jour.pdf",
+        only(200, *MEETING_VIEWERS),
+    ),
+    ("meetings.ics", "GET", "/seances/{session}/seance.ics", only(200, *MEETING_VIEWERS)),
+    # Last of the agenda rows: it takes the case off the agenda.
+    (
+        "meetings.unassign",
+        "POST",
+        "/seances/{session}/ordre-du-jour/{item}/retirer",
+        only(302, *MEETING_MANAGERS),
     ),
     # Directory.
     ("directory.establishments", "GET", "/annuaire/etablissements", only(200, "admin")),
@@ -215,6 +325,9 @@ def world(make):
         "user": make.user(role="coordinator").id,
         "case": case.id,
         "attachment": make.attachment(case.id, case.created_by_id).id,
+        "session": case.session_id,
+        "attendance": make.attendance(case.session_id).id,
+        "item": make.agenda_item(case.session_id).id,
     }
 
 

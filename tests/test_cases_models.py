@@ -16,7 +16,22 @@ from rcp_app.meetings import operations as sessions_ops
 from rcp_app.meetings.models import MeetingSession
 
 ALL = list(status.STATUS_LABELS)
-ALLOWED = {("draft", "submitted"), ("draft", "withdrawn"), ("submitted", "withdrawn")}
+ALLOWED = {
+    ("draft", "submitted"),
+    ("draft", "withdrawn"),
+    ("submitted", "withdrawn"),
+    # The agenda (meetings/agenda.py): scheduled, postponed to the next session, refused.
+    ("submitted", "scheduled"),
+    ("submitted", "postponed"),
+    ("submitted", "refused"),
+    ("scheduled", "submitted"),
+    ("scheduled", "postponed"),
+    ("scheduled", "refused"),
+    ("postponed", "scheduled"),
+    ("postponed", "postponed"),
+    ("postponed", "refused"),
+    ("postponed", "withdrawn"),
+}
 
 
 @pytest.mark.parametrize("current", ALL)
@@ -48,7 +63,7 @@ def _insert_fails(app, make, **fields) -> bool:
         {"performance_status": 5},
         {"g8_score": 18},
         {"g8_score": -1},
-        {"status": "scheduled"},
+        {"status": "discussed"},  # an outcome status of the meeting issue, not yet known
         {"gp_unknown": True, "gp_id": "GP"},
         {"status": "submitted", "question": ""},
         {"status": "submitted", "gp_unknown": False},

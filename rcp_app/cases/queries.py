@@ -60,12 +60,13 @@ def list_cases(
     return result
 
 
-def cases_in_sessions(session_ids: list[int], status: str) -> list[Case]:
-    """The cases of these sessions with that status, with what completeness needs (a constant
-    number of queries). Not audited: callers show counts, not patients."""
+def cases_in_sessions(session_ids: list[int], status: str | tuple[str, ...]) -> list[Case]:
+    """The cases of these sessions with that status (or one of those), with what completeness
+    needs (a constant number of queries). Not audited: callers show counts, not patients."""
     if not session_ids:
         return []
-    stmt = select(Case).where(Case.session_id.in_(session_ids), Case.status == status)
+    statuses = (status,) if isinstance(status, str) else status
+    stmt = select(Case).where(Case.session_id.in_(session_ids), Case.status.in_(statuses))
     return list(db.session.scalars(_with_list_data(stmt)).unique())
 
 

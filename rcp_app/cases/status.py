@@ -12,13 +12,24 @@ STATUS_LABELS = {
     "draft": "Brouillon",
     "submitted": "Soumis",
     "withdrawn": "Retiré",
+    # Agenda (meetings/agenda.py): on a session's agenda, postponed to the next session's pool
+    # (its session_id is then the next session), refused by the coordinator with a reason.
+    "scheduled": "Inscrit à l'ordre du jour",
+    "postponed": "Reporté",
+    "refused": "Refusé",
 }
 # status -> statuses it may move to
 TRANSITIONS: dict[str, frozenset[str]] = {
     "draft": frozenset({"submitted", "withdrawn"}),
-    "submitted": frozenset({"withdrawn"}),
+    "submitted": frozenset({"withdrawn", "scheduled", "postponed", "refused"}),
     "withdrawn": frozenset(),
+    # A scheduled case is taken off the agenda (back to "submitted") before it is withdrawn.
+    "scheduled": frozenset({"submitted", "postponed", "refused"}),
+    "postponed": frozenset({"scheduled", "postponed", "refused", "withdrawn"}),
+    "refused": frozenset(),
 }
+# Statuses of the cases waiting in a session's pool (not on an agenda yet).
+POOL = ("submitted", "postponed")
 # Statuses in which the referring physician may still change the case's data.
 EDITABLE = frozenset({"draft", "submitted"})
 # Statuses that occupy the patient's place in a session (a second case is refused).

@@ -12,6 +12,7 @@ NAVIGATION = [
     ("main.home", "Accueil", {"admin", "coordinator", "physician", "gp"}),
     ("patients.index", "Patients", {"coordinator", "physician"}),
     ("cases.index", "Dossiers RCP", {"coordinator", "physician"}),
+    ("meetings.index", "Séances", {"coordinator", "physician"}),
     ("directory.rcps", "Annuaire des RCP", {"admin", "coordinator", "physician"}),
     ("directory.professionals", "Professionnels", {"admin", "coordinator"}),
     ("directory.establishments", "Établissements", {"admin"}),

@@ -87,7 +87,10 @@ def next_sessions(rcp_ids: list[int], now: datetime) -> dict[int, MeetingSession
 def rcp_summaries(rcps: list[Rcp], now: datetime | None = None) -> list[RcpSummary]:
     """Per RCP: its next session, the cases submitted to it, how many are incomplete or late."""
     sessions = next_sessions([rcp.id for rcp in rcps], now or utcnow())
-    cases = queries.cases_in_sessions([s.id for s in sessions.values()], "submitted")
+    # Submitted cases waiting for the agenda, those on it, those postponed to this session.
+    cases = queries.cases_in_sessions(
+        [s.id for s in sessions.values()], ("submitted", "scheduled", "postponed")
+    )
     missing = completeness.missing_by_case(cases)
     submitted, incomplete, late = Counter(), Counter(), Counter()
     for case in cases:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..directory.models import Rcp
@@ -20,6 +20,19 @@ SESSION_STATUSES = {
 OPEN_STATUSES = ("planned", "agenda_published")
 # From this status on, the agenda is frozen: registered cases can no longer be edited.
 FROZEN_STATUSES = frozenset({"agenda_published", "in_progress", "closed"})
+# status -> statuses a session may move to (publishing is meetings.agenda.publish).
+SESSION_TRANSITIONS: dict[str, frozenset[str]] = {
+    "planned": frozenset({"agenda_published"}),
+    "agenda_published": frozenset({"in_progress"}),
+    "in_progress": frozenset({"closed"}),
+    "closed": frozenset(),
+}
+ITEM_MODES = {"discussed": "Discuté", "registered": "Enregistré"}
+NOTIFICATION_KINDS = ("agenda_published", "case_scheduled", "case_postponed", "case_refused")
+
+
+def can_transition(current: str, target: str) -> bool:
+    return target in SESSION_TRANSITIONS.get(current, frozenset())
 
 
 class MeetingSession(db.Model):
@@ -43,6 +56,9 @@ class MeetingSession(db.Model):
     capacity: Mapped[int] = mapped_column(default=20)
     status: Mapped[str] = mapped_column(String(20), default="planned")
     created_at: Mapped[datetime] = mapped_column()
+    published_at: Mapped[datetime | None] = mapped_column()
+    # Bumped by every agenda change: a reorder sent with an older number is refused.
+    agenda_version: Mapped[int] = mapped_column(default=1, server_default="1")
     version: Mapped[int] = mapped_column(default=1)
 
     rcp: Mapped[Rcp] = relationship()
@@ -59,3 +75,74 @@ class MeetingSession(db.Model):
 
     def deadline_passed(self, now: datetime) -> bool:
         return now > self.deadline_at
+
+
+class AgendaItem(db.Model):
+    """A case on a session's agenda, at a position (1, 2, …)."""
+
+    __tablename__ = "agenda_items"
+    __table_args__ = (
+        UniqueConstraint("case_id"),
+        CheckConstraint("mode IN ('discussed', 'registered')", name="mode_known"),
+        CheckConstraint(
+            "mode <> 'registered' OR (guideline IS NOT NULL AND guideline <> '')",
+            name="registered_has_guideline",
+        ),
+        CheckConstraint(
+            "estimated_minutes >= 1 AND estimated_minutes <= 240", name="estimate_range"
+        ),
+        CheckConstraint("position >= 1", name="position_positive"),
+        CheckConstraint(
+            "NOT override_incomplete OR (override_reason IS NOT NULL AND override_reason <> '')",
+            name="override_has_reason",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(
+        ForeignKey("meeting_sessions.id", ondelete="RESTRICT"), index=True
+    )
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="RESTRICT"))
+    position: Mapped[int] = mapped_column()
+    mode: Mapped[str] = mapped_column(String(12), default="discussed")
+    guideline: Mapped[str | None] = mapped_column(String(300))
+    estimated_minutes: Mapped[int] = mapped_column(default=5)
+    late_addition: Mapped[bool] = mapped_column(default=False)
+    override_incomplete: Mapped[bool] = mapped_column(default=False)
+    override_reason: Mapped[str | None] = mapped_column(Text)
+    added_at: Mapped[datetime] = mapped_column()
+
+    session: Mapped[MeetingSession] = relationship()
+    case = relationship("Case")
+
+    @property
+    def mode_label(self) -> str:
+        return ITEM_MODES.get(self.mode, self.mode)
+
+
+class Notification(db.Model):
+    """Outbox: an event to tell a professional about; the delivery issue sends them."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (
+        CheckConstraint(
+            "kind IN (" + ", ".join(f"'{k}'" for k in NOTIFICATION_KINDS) + ")",
+            name="kind_known",
+        ),
+        CheckConstraint("status IN ('pending', 'sent', 'failed')", name="status_known"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    recipient_id: Mapped[int] = mapped_column(
+        ForeignKey("professionals.id", ondelete="RESTRICT"), index=True
+    )
+    session_id: Mapped[int | None] = mapped_column(
+        ForeignKey("meeting_sessions.id", ondelete="RESTRICT"), index=True
+    )
+    case_id: Mapped[int | None] = mapped_column(
+        ForeignKey("cases.id", ondelete="RESTRICT"), index=True
+    )
+    reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column()
+    status: Mapped[str] = mapped_column(String(10), default="pending", index=True)

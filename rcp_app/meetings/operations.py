@@ -9,14 +9,15 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from ..core import audit
+from ..core.errors import Conflict, DomainError
 from ..core.timeutil import PARIS, utcnow
 from ..directory.models import Rcp
 from ..extensions import db
-from .models import MeetingSession
+from .models import SESSION_STATUSES, AgendaItem, MeetingSession, can_transition
 
 # How far ahead a calendar is generated at most (a weekly RCP needs 6 weeks for 6 sessions).
 HORIZON_DAYS = 7 * 26
@@ -124,3 +125,100 @@ def default_session(rcp_id: int, now: datetime | None = None) -> MeetingSession 
         .order_by(MeetingSession.starts_at)
         .limit(1)
     ).first()
+
+
+# --- coordinator actions on sessions ---------------------------------------------------------
+
+MAX_GENERATE = 26
+
+
+def generate(rcp: Rcp, raw_count, now: datetime | None = None) -> list:
+    """The coordinator's "generate the next N sessions" (from the RCP's weekday and time)."""
+    text = str(raw_count if raw_count is not None else "").strip()
+    if not text.isdigit() or not 1 <= int(text) <= MAX_GENERATE:
+        raise DomainError(
+            f"Nombre de séances : un entier entre 1 et {MAX_GENERATE}.", field="count"
+        )
+    if not rcp.active:
+        raise DomainError("Cette RCP est inactive.", field="count")
+    if rcp.weekday is None or rcp.start_time is None:
+        raise DomainError(
+            "Cette RCP n'a pas de jour et d'heure fixes : créez ses séances une à une.",
+            field="count",
+        )
+    return ensure_upcoming_sessions(rcp, int(text), now)
+
+
+def _check_times(starts_at: datetime, deadline_at: datetime) -> None:
+    if deadline_at > starts_at:
+        raise DomainError(
+            "La date limite d'inscription doit précéder le début de la séance.",
+            field="deadline_date",
+        )
+
+
+def _check_unique(rcp_id: int, starts_at: datetime, session_id: int | None = None) -> None:
+    other = db.session.scalar(
+        select(MeetingSession.id).where(
+            MeetingSession.rcp_id == rcp_id, MeetingSession.starts_at == starts_at
+        )
+    )
+    if other is not None and other != session_id:
+        raise DomainError("Une séance de cette RCP existe déjà à cette date et heure.", "date")
+
+
+def create_session(rcp: Rcp, values: dict, now: datetime | None = None) -> MeetingSession:
+    """An ad hoc session; ``values``: starts_at, deadline_at (naive UTC), place, video_url,
+    capacity."""
+    now = now or utcnow()
+    _check_times(values["starts_at"], values["deadline_at"])
+    _check_unique(rcp.id, values["starts_at"])
+    session = MeetingSession(rcp_id=rcp.id, status="planned", created_at=now, **values)
+    db.session.add(session)
+    db.session.flush()
+    audit.record("session.create", "session", session.id, details={"rcp_id": rcp.id, **values})
+    return session
+
+
+def update_session(session: MeetingSession, values: dict, expected_version) -> None:
+    if str(expected_version or "") != str(session.version):
+        raise Conflict(
+            "La séance a été modifiée entre-temps par un autre utilisateur : rechargez la page."
+        )
+    if session.status != "planned":
+        raise Conflict("Seule une séance planifiée peut être modifiée.")
+    _check_times(values["starts_at"], values["deadline_at"])
+    _check_unique(session.rcp_id, values["starts_at"], session.id)
+    count = db.session.scalar(
+        select(func.count(AgendaItem.id)).where(AgendaItem.session_id == session.id)
+    )
+    if values["capacity"] < count:
+        raise DomainError(
+            f"L'ordre du jour compte déjà {count} dossiers : la capacité ne peut pas être "
+            "inférieure.",
+            field="capacity",
+        )
+    before = {k: getattr(session, k) for k in values}
+    for key, value in values.items():
+        setattr(session, key, value)
+    db.session.flush()
+    audit.record("session.update", "session", session.id, details={"before": before, **values})
+
+
+def change_status(session: MeetingSession, target: str, expected_version) -> None:
+    """in_progress / closed (publishing is meetings.agenda.publish)."""
+    if target not in SESSION_STATUSES:
+        raise DomainError("Statut de séance inconnu.")
+    if str(expected_version or "") != str(session.version):
+        raise Conflict(
+            "La séance a été modifiée entre-temps par un autre utilisateur : rechargez la page."
+        )
+    if target == "agenda_published" or not can_transition(session.status, target):
+        raise Conflict(
+            f"La séance est « {session.status_label.lower()} » : elle ne peut pas passer à "
+            f"« {SESSION_STATUSES[target].lower()} »."
+        )
+    previous = session.status
+    session.status = target
+    db.session.flush()
+    audit.record("session.status", "session", session.id, details={"from": previous, "to": target})

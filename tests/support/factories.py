@@ -199,6 +199,55 @@ class Factories:
         path.write_bytes(data)
         return self._save(Attachment(**values))
 
+    def attendance(self, session_id: int, professional_id: int | None = None, **fields):
+        """A professional present at a session (on site, quorum member by default)."""
+        from rcp_app.attendance.models import Attendance
+
+        if professional_id is None:
+            professional_id = self.professional().id
+        values = {
+            "session_id": session_id,
+            "professional_id": professional_id,
+            "mode": "on_site",
+            "quorum_member": True,
+            "arrived_at": utcnow(),
+        }
+        values.update(fields)
+        return self._save(Attendance(**values))
+
+    def submitted_case(self, **fields) -> Case:
+        """A submitted case (question, synthesis, GP "unknown", submission time)."""
+        values = {"status": "submitted", "gp_unknown": True, "submitted_at": utcnow()}
+        values.update(fields)
+        return self.case(**values)
+
+    def agenda_item(self, session_id: int, case_id: int | None = None, **fields):
+        """A case on the session's agenda (a new scheduled case unless ``case_id``)."""
+        from rcp_app.meetings.models import AgendaItem
+
+        with self.app.app_context():
+            session = db.session.get(MeetingSession, session_id)
+            rcp_id = session.rcp_id
+            position = 1 + len(
+                db.session.scalars(
+                    db.select(AgendaItem.id).where(AgendaItem.session_id == session_id)
+                ).all()
+            )
+        if case_id is None:
+            case_id = self.submitted_case(
+                rcp_id=rcp_id, session_id=session_id, status="scheduled"
+            ).id
+        values = {
+            "session_id": session_id,
+            "case_id": case_id,
+            "position": position,
+            "mode": "discussed",
+            "estimated_minutes": 5,
+            "added_at": utcnow(),
+        }
+        values.update(fields)
+        return self._save(AgendaItem(**values))
+
 
 def pdf_bytes(pages: int = 1) -> bytes:
     """A small valid PDF (blank pages), made with pypdf."""

@@ -1,0 +1,1 @@
+"""Attendance at a meeting session and the quorum computed from it."""

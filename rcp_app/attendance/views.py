@@ -1,0 +1,224 @@
+"""Attendance page of a session: who is present, the live quorum, per case too.
+
+Coordinators and the RCP's coordinating physician record; other physicians may view.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from ..core import audit
+from ..core.errors import DomainError
+from ..core.forms import show_refusal
+from ..core.permissions import roles_required
+from ..extensions import db
+from ..meetings.models import MeetingSession
+from ..terminology.builtin import SPECIALTY
+from ..terminology.models import concept_choices
+from . import operations as ops
+from .forms import AttendanceForm, CaseSpecialtyForm
+from .models import Attendance
+
+bp = Blueprint("attendance", __name__)
+
+VIEWERS = ("coordinator", "physician")
+
+
+def _session(session_id: int) -> MeetingSession:
+    session = db.session.get(MeetingSession, session_id)
+    if session is None:
+        abort(404)
+    return session
+
+
+def _attendance(session: MeetingSession, attendance_id: int) -> Attendance:
+    attendance = db.session.get(Attendance, attendance_id)
+    if attendance is None or attendance.session_id != session.id:
+        abort(404)
+    return attendance
+
+
+def _case(session: MeetingSession, case_id: int):
+    from ..cases.models import Case
+
+    case = db.session.get(Case, case_id)
+    if case is None or case.id not in {c.id for c in ops.session_cases(session)}:
+        abort(404)
+    return case
+
+
+def _back(session: MeetingSession, anchor: str | None = None):
+    return redirect(url_for(".page", session_id=session.id, _anchor=anchor))
+
+
+def _render(session: MeetingSession, form: AttendanceForm | None = None):
+    labels = ops.specialty_labels()
+    attendances = ops.session_attendances(session)
+    attendees = ops.attendees_of(attendances)
+    cases = ops.session_cases(session)
+    extras = ops.case_specialties([c.id for c in cases])
+    if form is None:
+        form = AttendanceForm(formdata=None)
+    form.set_choices(
+        ops.active_professionals(), labels, present={a.professional_id for a in attendances}
+    )
+    specialty_choices = concept_choices(SPECIALTY)
+    case_forms = {}
+    for case in cases:
+        case_form = CaseSpecialtyForm(formdata=None, prefix=f"case{case.id}")
+        case_form.set_choices(specialty_choices)
+        case_forms[case.id] = case_form
+    if cases:  # the page shows patients' names
+        audit.record(
+            "session.attendance_view",
+            "session",
+            session.id,
+            details={"cases": [c.id for c in cases]},
+        )
+    html = render_template(
+        "attendance/page.html",
+        session=session,
+        rcp=session.rcp,
+        attendances=attendances,
+        labels=labels,
+        form=form,
+        session_quorum=ops.quorum_of(session.rcp, attendees, (), labels),
+        cases=cases,
+        extras=extras,
+        case_quorums={
+            c.id: ops.quorum_of(session.rcp, attendees, extras[c.id], labels) for c in cases
+        },
+        case_forms=case_forms,
+        can_manage=ops.can_manage(current_user, session.rcp),
+    )
+    db.session.commit()
+    return html
+
+
+@bp.route("/seances/<int:session_id>/presences", methods=["GET"])
+@roles_required(*VIEWERS)
+def page(session_id: int):
+    return _render(_session(session_id))
+
+
+@bp.route("/seances/<int:session_id>/presences", methods=["POST"])
+@roles_required(*VIEWERS)
+def add(session_id: int):
+    session = _session(session_id)
+    ops.check_can_manage(current_user, session.rcp)  # 403 before reading the form
+    form = AttendanceForm()
+    if form.validate_on_submit():
+        try:
+            attendance = ops.record_attendance(
+                session,
+                current_user,
+                form.professional_id.data,
+                form.mode.data,
+                bool(form.quorum_member.data),
+            )
+        except DomainError as error:
+            if error.status_code != 400:
+                raise
+            show_refusal(form, error)
+        else:
+            name = attendance.professional.display_name
+            db.session.commit()
+            flash(f"Présence de {name} enregistrée.", "success")
+            return _back(session, "presents")
+    return _render(session, form)
+
+
+def _small_action(session: MeetingSession, action, success: str, anchor: str = "presents"):
+    """Run one small operation from a button; refused → French message, nothing changed."""
+    ops.check_can_manage(current_user, session.rcp)
+    try:
+        changed = action()
+    except DomainError as error:
+        if error.status_code not in (400, 409):
+            raise
+        db.session.rollback()
+        flash(error.message, "danger")
+        return _back(session, anchor)
+    db.session.commit()
+    flash(
+        success if changed is not False else "Aucune modification.",
+        "success" if changed is not False else "info",
+    )
+    return _back(session, anchor)
+
+
+@bp.route("/seances/<int:session_id>/presences/<int:attendance_id>/mode", methods=["POST"])
+@roles_required(*VIEWERS)
+def set_mode(session_id: int, attendance_id: int):
+    session = _session(session_id)
+    attendance = _attendance(session, attendance_id)
+    return _small_action(
+        session,
+        lambda: ops.set_mode(attendance, session, current_user, request.form.get("mode")),
+        "Mode de présence modifié.",
+    )
+
+
+@bp.route("/seances/<int:session_id>/presences/<int:attendance_id>/quorum", methods=["POST"])
+@roles_required(*VIEWERS)
+def set_quorum_member(session_id: int, attendance_id: int):
+    session = _session(session_id)
+    attendance = _attendance(session, attendance_id)
+    member = {"1": True, "0": False}.get(request.form.get("member", ""))
+    return _small_action(
+        session,
+        lambda: ops.set_quorum_member(attendance, session, current_user, member),
+        "Participation au quorum modifiée.",
+    )
+
+
+@bp.route("/seances/<int:session_id>/presences/<int:attendance_id>/depart", methods=["POST"])
+@roles_required(*VIEWERS)
+def depart(session_id: int, attendance_id: int):
+    session = _session(session_id)
+    attendance = _attendance(session, attendance_id)
+    return _small_action(
+        session,
+        lambda: ops.mark_departure(attendance, session, current_user),
+        "Départ enregistré : ce participant ne compte plus dans le quorum.",
+    )
+
+
+@bp.route("/seances/<int:session_id>/presences/<int:attendance_id>/supprimer", methods=["POST"])
+@roles_required(*VIEWERS)
+def remove(session_id: int, attendance_id: int):
+    session = _session(session_id)
+    attendance = _attendance(session, attendance_id)
+    return _small_action(
+        session,
+        lambda: ops.remove_attendance(attendance, session, current_user),
+        "Présence supprimée.",
+    )
+
+
+@bp.route("/seances/<int:session_id>/dossiers/<int:case_id>/specialites", methods=["POST"])
+@roles_required(*VIEWERS)
+def case_specialty_add(session_id: int, case_id: int):
+    session = _session(session_id)
+    case = _case(session, case_id)
+    code = request.form.get(f"case{case.id}-specialty_code") or request.form.get("specialty_code")
+    return _small_action(
+        session,
+        lambda: ops.add_case_specialty(case, current_user, code),
+        f"Spécialité exigée ajoutée au dossier n° {case.id}.",
+        anchor=f"dossier-{case.id}",
+    )
+
+
+@bp.route("/seances/<int:session_id>/dossiers/<int:case_id>/specialites/retirer", methods=["POST"])
+@roles_required(*VIEWERS)
+def case_specialty_remove(session_id: int, case_id: int):
+    session = _session(session_id)
+    case = _case(session, case_id)
+    return _small_action(
+        session,
+        lambda: ops.remove_case_specialty(case, current_user, request.form.get("specialty_code")),
+        f"Spécialité exigée retirée du dossier n° {case.id}.",
+        anchor=f"dossier-{case.id}",
+    )
