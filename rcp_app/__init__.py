@@ -52,6 +52,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     from .auth.session import register_session_hooks
     from .auth.views import bp as auth_bp
     from .cases.views import bp as cases_bp
+    from .decisions.views import bp as decisions_bp
     from .directory.views import bp as directory_bp
     from .main.views import bp as main_bp
     from .meetings.views import bp as meetings_bp
@@ -69,6 +70,7 @@ def create_app(overrides: dict | None = None) -> Flask:
         cases_bp,
         attendance_bp,
         meetings_bp,
+        decisions_bp,
     ):
         app.register_blueprint(blueprint)
     return app

@@ -12,6 +12,7 @@ from .cases.models import (  # noqa: F401
     Tumour,
 )
 from .core.audit import AuditEntry  # noqa: F401
+from .decisions.models import Decision, DecisionAlternative  # noqa: F401
 from .directory.models import Establishment, Professional, Rcp, RcpRequiredSpecialty  # noqa: F401
 from .meetings.models import AgendaItem, MeetingSession, Notification  # noqa: F401
 from .patients.models import Patient  # noqa: F401

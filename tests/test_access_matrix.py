@@ -212,6 +212,30 @@ MATRIX: list[tuple[str, str, str, dict[str, int]]] = [
         only(200, *MEETING_VIEWERS),
     ),
     ("meetings.ics", "GET", "/seances/{session}/seance.ics", only(200, *MEETING_VIEWERS)),
+    # Meeting mode and decisions (rcp_app/decisions).
+    ("decisions.meeting", "GET", "/seances/{session}/reunion", only(200, *MEETING_VIEWERS)),
+    (
+        "decisions.meeting",
+        "GET",
+        "/seances/{session}/reunion?dossier={item}",
+        only(200, *MEETING_VIEWERS),
+    ),
+    # The session is planned: no decision capture (409).
+    (
+        "decisions.save",
+        "POST",
+        "/seances/{session}/reunion/{item}/decision",
+        only(409, *MEETING_VIEWERS),
+    ),
+    (
+        "decisions.ready",
+        "POST",
+        "/seances/{session}/reunion/{item}/prete",
+        only(409, *MEETING_VIEWERS),
+    ),
+    # Closing: coordinators, or the RCP's coordinating physician (not this one: 403).
+    ("decisions.close", "GET", "/seances/{session}/cloture", only(200, "coordinator")),
+    ("decisions.close", "POST", "/seances/{session}/cloture", only(409, "coordinator")),
     # Last of the agenda rows: it takes the case off the agenda.
     (
         "meetings.unassign",

@@ -31,6 +31,9 @@ ALLOWED = {
     ("postponed", "postponed"),
     ("postponed", "refused"),
     ("postponed", "withdrawn"),
+    # The meeting (decisions/operations.py): the decision is ready for validation.
+    ("scheduled", "discussed"),
+    ("scheduled", "registered"),
 }
 
 
@@ -63,7 +66,7 @@ def _insert_fails(app, make, **fields) -> bool:
         {"performance_status": 5},
         {"g8_score": 18},
         {"g8_score": -1},
-        {"status": "discussed"},  # an outcome status of the meeting issue, not yet known
+        {"status": "validated"},  # a status no issue defines
         {"gp_unknown": True, "gp_id": "GP"},
         {"status": "submitted", "question": ""},
         {"status": "submitted", "gp_unknown": False},

@@ -17,6 +17,9 @@ STATUS_LABELS = {
     "scheduled": "Inscrit à l'ordre du jour",
     "postponed": "Reporté",
     "refused": "Refusé",
+    # Meeting (decisions/operations.py): the decision is ready for validation.
+    "discussed": "Discuté",
+    "registered": "Enregistré",
 }
 # status -> statuses it may move to
 TRANSITIONS: dict[str, frozenset[str]] = {
@@ -24,9 +27,11 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     "submitted": frozenset({"withdrawn", "scheduled", "postponed", "refused"}),
     "withdrawn": frozenset(),
     # A scheduled case is taken off the agenda (back to "submitted") before it is withdrawn.
-    "scheduled": frozenset({"submitted", "postponed", "refused"}),
+    "scheduled": frozenset({"submitted", "postponed", "refused", "discussed", "registered"}),
     "postponed": frozenset({"scheduled", "postponed", "refused", "withdrawn"}),
     "refused": frozenset(),
+    "discussed": frozenset(),
+    "registered": frozenset(),
 }
 # Statuses of the cases waiting in a session's pool (not on an agenda yet).
 POOL = ("submitted", "postponed")

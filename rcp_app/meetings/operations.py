@@ -218,6 +218,16 @@ def change_status(session: MeetingSession, target: str, expected_version) -> Non
             f"La séance est « {session.status_label.lower()} » : elle ne peut pas passer à "
             f"« {SESSION_STATUSES[target].lower()} »."
         )
+    if target == "closed":
+        from ..decisions.operations import undecided_items
+
+        undecided = undecided_items(session)
+        if undecided:
+            raise Conflict(
+                "Des dossiers n'ont pas de décision prête pour validation (n° "
+                + ", ".join(str(item.position) for item in undecided)
+                + ") : utilisez la page « Clore la séance » pour choisir pour chacun."
+            )
     previous = session.status
     session.status = target
     db.session.flush()

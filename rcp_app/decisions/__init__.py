@@ -1,0 +1,1 @@
+"""Decisions captured live during an RCP meeting."""
