@@ -377,29 +377,11 @@ def _postpone_item(session: MeetingSession, item: AgendaItem, reason: str, now) 
             "pour y reporter les dossiers.",
             field=f"reason_{item.id}",
         )
-    agenda._check_patient_free(case, target)
     decision = decision_of(item)
     if decision is not None:
         db.session.delete(decision)
-    db.session.delete(item)
-    db.session.flush()
-    previous = agenda._set_status(case, "postponed", now)
-    case.session_id = target.id
-    agenda._notify("case_postponed", case.requester_id, target.id, case.id, reason, now)
-    db.session.flush()
-    audit.record(
-        "agenda.postpone",
-        "case",
-        case.id,
-        patient_id=case.patient_id,
-        details={
-            "from_session_id": session.id,
-            "to_session_id": target.id,
-            "previous_status": previous,
-            "reason": reason,
-            "at_close": True,
-        },
-    )
+        db.session.flush()
+    agenda.move_to_session(session, case, target, reason, now, at_close=True)
 
 
 def close_session(

@@ -424,6 +424,18 @@ def postpone(session: MeetingSession, raw_case_id, reason: str, now=None) -> Mee
             "Aucune séance suivante n'est planifiée pour cette RCP : générez ou créez-la d'abord.",
             field="reason",
         )
+    move_to_session(session, case, target, reason, now)
+    return target
+
+
+def move_to_session(
+    session: MeetingSession, case: Case, target: MeetingSession, reason: str, now, **details
+) -> None:
+    """Take the case off this session (agenda or pool) into the target session's pool.
+
+    Shared by a postponement while building the agenda and one decided when closing the session
+    (which passes ``at_close=True`` into the audit details).
+    """
     _take_off(session, case)
     _check_patient_free(case, target)
     previous = _set_status(case, "postponed", now)
@@ -441,9 +453,9 @@ def postpone(session: MeetingSession, raw_case_id, reason: str, now=None) -> Mee
             "to_session_id": target.id,
             "previous_status": previous,
             "reason": reason,
+            **details,
         },
     )
-    return target
 
 
 def refuse(session: MeetingSession, raw_case_id, reason: str, now=None) -> None:
