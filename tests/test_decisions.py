@@ -224,6 +224,18 @@ def test_meeting_page_shows_the_case_and_the_form(app, client, login, world):
     assert client.get("/seances/99999/reunion").status_code == 404
 
 
+def test_meeting_page_view_is_audited_with_the_current_patient(app, client, login, world):
+    login("physician")
+    client.get(f"/seances/{world['session'].id}/reunion?dossier={world['item'].id}")
+    rows = audits(app, "session.meeting_view")
+    with app.app_context():
+        item = db.session.get(AgendaItem, world["item"].id)
+        patient_id, case_id = item.case.patient_id, item.case_id
+    assert len(rows) == 1
+    assert rows[0].patient_id == patient_id
+    assert rows[0].details_dict()["case_id"] == case_id
+
+
 def test_a_session_is_in_the_database(app, world):
     with app.app_context():
         assert db.session.get(MeetingSession, world["session"].id).status == "in_progress"

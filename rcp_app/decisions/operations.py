@@ -355,6 +355,20 @@ def mark_ready(item: AgendaItem, now=None) -> list[str]:
     return []
 
 
+def record_meeting_view(session: MeetingSession, items: list[AgendaItem], current) -> None:
+    """The meeting page shows one case in full and names every patient of the agenda."""
+    audit.record(
+        "session.meeting_view",
+        "session",
+        session.id,
+        patient_id=current.case.patient_id if current is not None else None,
+        details={
+            "case_id": current.case_id if current is not None else None,
+            "cases": [i.case_id for i in items],
+        },
+    )
+
+
 # --- closing the session ---------------------------------------------------------------------
 
 

@@ -58,7 +58,7 @@ def _labels(items, current) -> dict[tuple[str, str], str]:
     return {(vs, code): label for vs, code, label in rows}
 
 
-def _page(session, item_raw, values=None, conflict=None, error=None, status=200):
+def _page(session, item_raw, values=None, conflict=None, error=None, status=200, audited=False):
     items = agenda.agenda_items(session)
     current = None
     text = str(item_raw or "")
@@ -70,6 +70,8 @@ def _page(session, item_raw, values=None, conflict=None, error=None, status=200)
     quorum = quorum_for_case(session, current.case) if current is not None else None
     index = items.index(current) if current is not None else 0
     stored = ops.as_dict(decisions.get(current.id)) if current is not None else {}
+    if audited:
+        ops.record_meeting_view(session, items, current)
     return (
         render_template(
             "decisions/meeting.html",
@@ -98,7 +100,9 @@ def _page(session, item_raw, values=None, conflict=None, error=None, status=200)
 @roles_required(*ROLES)
 def meeting(session_id: int):
     session = _load(session_id)
-    return _page(session, request.args.get("dossier"))
+    page = _page(session, request.args.get("dossier"), audited=True)
+    db.session.commit()  # the audit row of this view
+    return page
 
 
 @bp.route("/seances/<int:session_id>/reunion/<int:item_id>/decision", methods=["POST"])
