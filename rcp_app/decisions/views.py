@@ -9,10 +9,11 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, selectinload
 
 from ..attendance.operations import check_can_manage, quorum_for_case
 from ..cases.biomarkers import BY_CODE
+from ..cases.models import Case
 from ..core.errors import Conflict, DomainError
 from ..core.permissions import roles_required
 from ..core.timeutil import format_time
@@ -59,13 +60,25 @@ def _labels(items, current) -> dict[tuple[str, str], str]:
 
 
 def _page(session, item_raw, values=None, conflict=None, error=None, status=200, audited=False):
-    items = agenda.agenda_items(session)
+    items = agenda.agenda_items(session, names_only=True)
     current = None
     text = str(item_raw or "")
     if text.isdigit():
         current = next((i for i in items if i.id == int(text)), None)
     if current is None and items:
         current = items[0]
+    if current is not None:
+        # The one case shown in full, with everything the summary needs.
+        db.session.scalars(
+            select(Case)
+            .where(Case.id == current.case_id)
+            .options(
+                *agenda.case_options(),
+                selectinload(Case.treatments),
+                selectinload(Case.attachments),
+            )
+            .execution_options(populate_existing=True)
+        ).unique().all()
     decisions = ops.decisions_for(items)
     quorum = quorum_for_case(session, current.case) if current is not None else None
     index = items.index(current) if current is not None else 0

@@ -46,7 +46,7 @@ def lock_session(session: MeetingSession) -> MeetingSession:
     return session
 
 
-def _case_options():
+def case_options():
     return (
         joinedload(Case.patient),
         joinedload(Case.rcp),
@@ -56,12 +56,21 @@ def _case_options():
     )
 
 
-def agenda_items(session: MeetingSession) -> list[AgendaItem]:
-    """The agenda in order, with what the page shows (a constant number of queries)."""
+def agenda_items(session: MeetingSession, names_only: bool = False) -> list[AgendaItem]:
+    """The agenda in order, with what the page shows (a constant number of queries).
+
+    ``names_only`` loads each case with its patient only: the meeting page lists 60 names and
+    shows one case in full; loading every case's whole graph cost it a full garbage collection
+    every dozen requests (bench/meeting.py).
+    """
+    if names_only:
+        options = [joinedload(AgendaItem.case).joinedload(Case.patient)]
+    else:
+        options = [joinedload(AgendaItem.case).options(o) for o in case_options()]
     stmt = (
         select(AgendaItem)
         .where(AgendaItem.session_id == session.id)
-        .options(*(joinedload(AgendaItem.case).options(o) for o in _case_options()))
+        .options(*options)
         .order_by(AgendaItem.position, AgendaItem.id)
     )
     return list(db.session.scalars(stmt).unique())
@@ -79,7 +88,7 @@ def pool_cases(session: MeetingSession) -> list[Case]:
             Case.status.in_(case_status.POOL),
             (Case.session_id.is_(None)) | (Case.session_id.in_(earlier)),
         )
-        .options(*_case_options())
+        .options(*case_options())
         .order_by(Case.submitted_at, Case.id)
     )
     return list(db.session.scalars(stmt).unique())
