@@ -54,6 +54,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     from .cases.views import bp as cases_bp
     from .decisions.views import bp as decisions_bp
     from .directory.views import bp as directory_bp
+    from .fiches.views import bp as fiches_bp
     from .main.views import bp as main_bp
     from .meetings.views import bp as meetings_bp
     from .patients.views import bp as patients_bp
@@ -71,6 +72,7 @@ def create_app(overrides: dict | None = None) -> Flask:
         attendance_bp,
         meetings_bp,
         decisions_bp,
+        fiches_bp,
     ):
         app.register_blueprint(blueprint)
     return app

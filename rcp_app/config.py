@@ -105,4 +105,46 @@ def build_config(instance_path: str, env: dict[str, str] | None = None) -> dict:
         # Case attachments (PDF): outside the web root, 20 MB each by default.
         "RCP_ATTACHMENTS_DIR": env.get("RCP_ATTACHMENTS_DIR") or str(instance / "attachments"),
         "RCP_MAX_ATTACHMENT_BYTES": attachment_bytes,
+        **_fiche_settings(env, instance, production),
+    }
+
+
+def _fiche_settings(env: dict[str, str], instance: Path, production: bool) -> dict:
+    """Signed fiches: the seal, the trusted CAs, identifiers and the public verification URL.
+
+    Outside production, a missing seal means the test PKI that ``flask rcp setup`` generates
+    under ``instance/pki-test/`` (named as test material); production names its own.
+    """
+    test_pki = instance / "pki-test"
+    seal = env.get("RCP_SEAL_P12")
+    if production:
+        missing = [
+            name
+            for name in ("RCP_SEAL_P12", "RCP_TRUST_ROOTS", "RCP_OID_ROOT", "RCP_PUBLIC_URL")
+            if not env.get(name)
+        ]
+        if missing:
+            raise ConfigurationError(
+                "Réglages obligatoires en production pour signer les fiches : "
+                + ", ".join(missing)
+                + "."
+            )
+    passphrase = env.get("RCP_SEAL_PASSPHRASE")
+    passphrase_file = env.get("RCP_SEAL_PASSPHRASE_FILE")
+    if not seal:
+        seal = str(test_pki / "test-seal.p12")
+        passphrase_file = passphrase_file or str(test_pki / "test-seal.passphrase")
+    trust_roots = env.get("RCP_TRUST_ROOTS") or str(test_pki / "test-ca.pem")
+    return {
+        "RCP_SEAL_P12": seal,
+        "RCP_SEAL_PASSPHRASE": passphrase,
+        "RCP_SEAL_PASSPHRASE_FILE": passphrase_file,
+        "RCP_TEST_PKI_DIR": None if env.get("RCP_SEAL_P12") else str(test_pki),
+        "RCP_TSA_URL": env.get("RCP_TSA_URL") or None,
+        "RCP_TRUST_ROOTS": [p.strip() for p in trust_roots.split(",") if p.strip()],
+        # Demo arc; an organisation sets its own registered OID in production.
+        "RCP_OID_ROOT": env.get("RCP_OID_ROOT", "1.2.250.1.999.42"),
+        "RCP_PUBLIC_URL": env.get("RCP_PUBLIC_URL", "http://127.0.0.1:5000"),
+        # Public verification page: attempts allowed per client address and per hour.
+        "RCP_VERIFY_MAX_PER_HOUR": int(env.get("RCP_VERIFY_MAX_PER_HOUR", "30")),
     }

@@ -34,6 +34,16 @@ def database_url(tmp_path_factory):
 
 _ATTACHMENTS_DIR = tempfile.mkdtemp(prefix="rcp-test-attachments-")
 atexit.register(shutil.rmtree, _ATTACHMENTS_DIR, ignore_errors=True)
+# The seal and CA of the signed fiches: a test PKI generated once per run, on first use.
+PKI_DIR = tempfile.mkdtemp(prefix="rcp-test-pki-")
+atexit.register(shutil.rmtree, PKI_DIR, ignore_errors=True)
+PKI_SETTINGS = {
+    "RCP_TEST_PKI_DIR": PKI_DIR,
+    "RCP_SEAL_P12": os.path.join(PKI_DIR, "test-seal.p12"),
+    "RCP_SEAL_PASSPHRASE": None,
+    "RCP_SEAL_PASSPHRASE_FILE": os.path.join(PKI_DIR, "test-seal.passphrase"),
+    "RCP_TRUST_ROOTS": [os.path.join(PKI_DIR, "test-ca.pem")],
+}
 
 
 def make_app(database_url: str, **overrides):
@@ -46,6 +56,7 @@ def make_app(database_url: str, **overrides):
         "ENV_VARS": {"RCP_SECRET_KEY": "test-secret-key-not-for-production"},
         # Case attachments go to a temporary folder, never to instance/.
         "RCP_ATTACHMENTS_DIR": _ATTACHMENTS_DIR,
+        **PKI_SETTINGS,
     }
     config.update(overrides)
     return create_app(config)

@@ -236,6 +236,25 @@ MATRIX: list[tuple[str, str, str, dict[str, int]]] = [
     # Closing: coordinators, or the RCP's coordinating physician (not this one: 403).
     ("decisions.close", "GET", "/seances/{session}/cloture", only(200, "coordinator")),
     ("decisions.close", "POST", "/seances/{session}/cloture", only(409, "coordinator")),
+    # Fiches (rcp_app/fiches): clinical roles read; only the RCP's coordinating physician or
+    # a delegate validates and amends (none of these users is: 403).
+    ("fiches.session_fiches", "GET", "/seances/{session}/fiches", only(200, *CLINICAL)),
+    ("fiches.validate", "POST", "/seances/{session}/fiches/{item}/valider", only(403)),
+    ("fiches.validate_all", "POST", "/seances/{session}/fiches/valider", only(403)),
+    (
+        "fiches.preview",
+        "GET",
+        "/seances/{session}/fiches/{fiche_item}/apercu.pdf",
+        only(200, *CLINICAL),
+    ),
+    ("fiches.detail", "GET", "/fiches/{fiche}", only(200, *CLINICAL)),
+    ("fiches.download_pdf", "GET", "/fiches/{fiche}/v1.pdf", only(200, *CLINICAL)),
+    ("fiches.download_cda", "GET", "/fiches/{fiche}/v1.xml", only(200, *CLINICAL)),
+    ("fiches.amend", "GET", "/fiches/{fiche}/avenant", only(403)),
+    ("fiches.amend", "POST", "/fiches/{fiche}/avenant", only(403)),
+    # The public verification page (no code given: the form again with the message).
+    ("fiches.verify", "GET", "/verifier", same_for_all(200)),
+    ("fiches.verify", "POST", "/verifier", same_for_all(200)),
     # Last of the agenda rows: it takes the case off the agenda.
     (
         "meetings.unassign",
@@ -336,7 +355,7 @@ def test_every_route_is_in_the_matrix(app):
 
 
 @pytest.fixture
-def world(make):
+def world(app, make):
     """One object of each kind, for the URLs that take an id."""
     establishment = make.establishment()
     rcp = make.rcp(establishment_id=establishment.id)
@@ -352,7 +371,58 @@ def world(make):
         "session": case.session_id,
         "attendance": make.attendance(case.session_id).id,
         "item": make.agenda_item(case.session_id).id,
+        **_fiche_world(app, make, case.session_id),
     }
+
+
+def _fiche_world(app, make, session_id: int) -> dict:
+    """A decision with a stored fiche (rows only: the doors are tested, not the signature)."""
+    import hashlib
+    import json
+
+    from rcp_app.core.timeutil import utcnow
+    from rcp_app.decisions.models import Decision
+    from rcp_app.extensions import db
+    from rcp_app.fiches.models import Fiche, FicheDocument, FicheVersion
+    from rcp_app.meetings.models import AgendaItem
+
+    item = make.agenda_item(session_id)
+    validator = make.user(role="physician")
+    with app.app_context():
+        item_row = db.session.get(AgendaItem, item.id)
+        decision = Decision(
+            item_id=item.id, state="validated", outcome="discussed", updated_at=utcnow()
+        )
+        fiche = Fiche(
+            set_id="5b9e3f7a-1c2d-4e8f-a6b7-c8d9e0f1a2b3",
+            decision=decision,
+            case_id=item.case_id,
+            patient_id=item_row.case.patient_id,
+            session_id=session_id,
+            created_at=utcnow(),
+        )
+        version = FicheVersion(
+            fiche=fiche,
+            version=1,
+            document_id="0d4a2c1e-6f0b-4c8e-9a53-2b1e7f3c9d10",
+            verification_code="K7QF-3MZP-9TXD",
+            snapshot=json.dumps({}),
+            validated_at=utcnow(),
+            validated_by_id=validator.id,
+            signer="CN=Cachet RCP (TEST)",
+        )
+        for kind, content in (("pdf", b"%PDF-1.7 matrix"), ("cda", b"<ClinicalDocument/>")):
+            version.documents.append(
+                FicheDocument(
+                    kind=kind,
+                    sha256=hashlib.sha256(content).hexdigest(),
+                    size_bytes=len(content),
+                    content=content,
+                )
+            )
+        db.session.add_all([decision, fiche, version])
+        db.session.commit()
+        return {"fiche": fiche.id, "fiche_item": item.id}
 
 
 @pytest.mark.parametrize("role", ROLES)

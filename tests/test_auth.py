@@ -414,14 +414,25 @@ def test_production_refuses_to_start_without_secret_key(tmp_path):
 def test_production_settings(tmp_path):
     with pytest.raises(ConfigurationError, match="PostgreSQL"):
         build_config(str(tmp_path), {"RCP_ENV": "production", "RCP_SECRET_KEY": "s"})
+    production = {
+        "RCP_ENV": "production",
+        "RCP_SECRET_KEY": "s",
+        "RCP_DATABASE_URL": "postgresql+psycopg://rcp@db/rcp",
+    }
+    with pytest.raises(ConfigurationError, match="RCP_SEAL_P12, RCP_TRUST_ROOTS"):
+        build_config(str(tmp_path), production)
     config = build_config(
         str(tmp_path),
         {
-            "RCP_ENV": "production",
-            "RCP_SECRET_KEY": "s",
-            "RCP_DATABASE_URL": "postgresql+psycopg://rcp@db/rcp",
+            **production,
+            "RCP_SEAL_P12": "/etc/rcp/cachet.p12",
+            "RCP_TRUST_ROOTS": "/etc/rcp/ac.pem",
+            "RCP_OID_ROOT": "1.2.250.1.999.7",
+            "RCP_PUBLIC_URL": "https://rcp.example.fr",
         },
     )
+    # No test PKI is ever generated for production.
+    assert config["RCP_TEST_PKI_DIR"] is None and config["RCP_TRUST_ROOTS"] == ["/etc/rcp/ac.pem"]
     assert config["SECRET_KEY"] == "s"
     assert config["RCP_TOTP_REQUIRED_ROLES"] == {"admin", "coordinator", "physician", "gp"}
     assert config["SESSION_COOKIE_SECURE"] is True

@@ -31,6 +31,10 @@ EXPECTED_COUNTS = {
     "patients": PATIENT_COUNT,
     "séances": 36,  # the next 6 sessions of each RCP
     "dossiers RCP": 6,
+    # Last week's breast RCP session, held and closed, with its fiches signed.
+    "séance passée": 1,
+    "fiches RCP signées": 2,
+    "avenant": 1,
 }
 SURGERY_CODES = {
     "G15_10/SM05",
@@ -253,3 +257,22 @@ def test_setup_command_loads_demo_once(app, monkeypatch):
     assert "Données de démonstration chargées" not in again.output
     with app.app_context():
         assert _count(Patient) == PATIENT_COUNT
+
+
+def test_demo_has_signed_fiches_that_verify(app, loaded):
+    from rcp_app.fiches.models import Fiche, FicheVersion
+    from rcp_app.fiches.verification import verify_document
+
+    with app.app_context():
+        fiches = db.session.scalars(select(Fiche).order_by(Fiche.id)).all()
+        assert [f.current_version for f in fiches] == [2, 1]
+        verdicts = [
+            verify_document(v.document("pdf").content)
+            for v in db.session.scalars(select(FicheVersion).order_by(FicheVersion.id))
+        ]
+        assert all(v.authentic for v in verdicts)
+        assert sorted((v.version, v.current) for v in verdicts) == [
+            (1, False),
+            (1, True),
+            (2, True),
+        ]

@@ -13,6 +13,11 @@ PRODUCTION_ENV = {
     "RCP_ENV": "production",
     "RCP_SECRET_KEY": "production-test-secret",
     "RCP_ALLOW_SQLITE_IN_PRODUCTION": "1",
+    # Production names its seal; these tests never sign (the files need not exist).
+    "RCP_SEAL_P12": "/etc/rcp/cachet.p12",
+    "RCP_TRUST_ROOTS": "/etc/rcp/ac.pem",
+    "RCP_OID_ROOT": "1.2.250.1.999.7",
+    "RCP_PUBLIC_URL": "https://rcp.example.fr",
 }
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import AppGroup
 from flask_migrate import upgrade
 
@@ -24,9 +24,11 @@ rcp_cli = AppGroup("rcp", help="Commandes d'exploitation de l'application RCP.")
 def setup_command(demo: bool) -> None:
     """Apply migrations, load built-in value sets and, if the database is empty, demo data."""
     from ..demo.loader import DEMO_PASSWORD, database_is_empty, demo_accounts, load_demo
+    from ..fiches.seal import ensure_test_pki
     from ..terminology.builtin import load_builtin
 
     upgrade()
+    ensure_test_pki(current_app)
     added = load_builtin()
     db.session.commit()
     if added:
@@ -89,7 +91,10 @@ def create_admin_command(username: str, email: str, display_name: str, password:
 
 
 def register_cli(app: Flask) -> None:
+    from ..fiches.cli import export_command, verify_command
     from ..terminology.cli import terminology_cli
 
     rcp_cli.add_command(terminology_cli)
+    rcp_cli.add_command(verify_command)
+    rcp_cli.add_command(export_command)
     app.cli.add_command(rcp_cli)

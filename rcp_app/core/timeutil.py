@@ -11,7 +11,10 @@ def utcnow() -> datetime:
 
 
 def to_paris(value: datetime) -> datetime:
-    return value.replace(tzinfo=UTC).astimezone(PARIS)
+    """Naive values are UTC (how they are stored); aware ones keep their own offset."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(PARIS)
 
 
 def format_date(value: date | datetime | None) -> str:

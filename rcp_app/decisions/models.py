@@ -1,7 +1,8 @@
 """The decision captured for one agenda item during the meeting (one-to-one with the item).
 
 State: "draft" while it is filled in, "ready_for_validation" once the mandatory items are there
-(validation and signature belong to the next issue). Outcome: discussed, registered, or
+and "validated" once its fiche is signed (fiches/operations.py), after which it changes only
+through an amendment. Outcome: discussed, registered, or
 postponed (with a reason; the postponement is applied when the session closes).
 """
 
@@ -14,7 +15,11 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
 
-DECISION_STATES = {"draft": "Brouillon", "ready_for_validation": "Prête pour validation"}
+DECISION_STATES = {
+    "draft": "Brouillon",
+    "ready_for_validation": "Prête pour validation",
+    "validated": "Validée et signée",
+}
 OUTCOMES = {"discussed": "Discuté", "registered": "Enregistré", "postponed": "Reporté"}
 
 

@@ -28,6 +28,8 @@ from .models import OUTCOMES, Decision, DecisionAlternative
 MAX_ALTERNATIVES = 3
 MAX_TEXT = 10000
 MAX_SECONDS = 24 * 3600
+# Decision states that count as decided when the session closes.
+DECIDED = ("ready_for_validation", "validated")
 # Sessions whose decisions may be captured.
 CAPTURE_STATUSES = ("agenda_published", "in_progress")
 TEXT_FIELDS = {
@@ -246,24 +248,16 @@ def save_decision(
     current = decision.version if decision is not None else 0
     if _parse_version(expected_version) != current:
         raise DecisionConflict(as_dict(decision), data)
+    check_not_validated(decision)
     values, alternatives = parse(data, decision.seconds_spent if decision else 0)
     case = item.case
     if values["quorum_status"] == QUORUM_REACHED:
-        quorum = quorum_for_case(session, case)
-        if not quorum.reached:
-            raise DomainError(
-                "Le quorum n'est pas atteint pour ce dossier : la décision ne peut pas porter "
-                f"« quorum atteint ». {quorum.message}",
-                field="quorum_status",
-            )
+        check_quorum_reached(session, case)
     created = decision is None
     if created:
         decision = Decision(item_id=item.id, state="draft")
         db.session.add(decision)
-    with db.session.no_autoflush:
-        for name, value in values.items():
-            setattr(decision, name, value)
-        _set_alternatives(decision, alternatives)
+    apply_values(decision, values, alternatives)
     decision.updated_by_id = user_id
     decision.updated_at = now
     if decision.state == "ready_for_validation" and missing_items(item, decision):
@@ -277,6 +271,36 @@ def save_decision(
         details={"item_id": item.id, "session_id": session.id, "version": decision.version},
     )
     return decision
+
+
+VALIDATED = (
+    "La fiche de ce dossier est validée et signée : elle ne se corrige plus que par un avenant "
+    "(nouvelle version), depuis la page de la fiche."
+)
+
+
+def check_not_validated(decision: Decision | None) -> None:
+    if decision is not None and decision.state == "validated":
+        raise Conflict(VALIDATED)
+
+
+def check_quorum_reached(session: MeetingSession, case) -> None:
+    """« Quorum atteint » may only be recorded when the live quorum says so."""
+    quorum = quorum_for_case(session, case)
+    if not quorum.reached:
+        raise DomainError(
+            "Le quorum n'est pas atteint pour ce dossier : la décision ne peut pas porter "
+            f"« quorum atteint ». {quorum.message}",
+            field="quorum_status",
+        )
+
+
+def apply_values(decision: Decision, values: dict, alternatives: list[tuple[str, str]]) -> None:
+    """Set parsed values (operations.parse) on the decision and its ranked alternatives."""
+    with db.session.no_autoflush:
+        for name, value in values.items():
+            setattr(decision, name, value)
+        _set_alternatives(decision, alternatives)
 
 
 def _set_alternatives(decision: Decision, alternatives: list[tuple[str, str]]) -> None:
@@ -330,6 +354,7 @@ def mark_ready(item: AgendaItem, now=None) -> list[str]:
     session = agenda.lock_session(item.session)
     _check_capture(session)
     decision = _lock(item)
+    check_not_validated(decision)
     missing = missing_items(item, decision)
     if missing:
         return missing
@@ -373,12 +398,10 @@ def record_meeting_view(session: MeetingSession, items: list[AgendaItem], curren
 
 
 def undecided_items(session: MeetingSession) -> list[AgendaItem]:
-    """Agenda items whose decision is not ready for validation (in agenda order)."""
+    """Agenda items whose decision is neither ready for validation nor validated."""
     items = agenda.agenda_items(session)
     decisions = decisions_for(items)
-    return [
-        i for i in items if i.id not in decisions or decisions[i.id].state != "ready_for_validation"
-    ]
+    return [i for i in items if i.id not in decisions or decisions[i.id].state not in DECIDED]
 
 
 def _postpone_item(session: MeetingSession, item: AgendaItem, reason: str, now) -> None:
@@ -420,7 +443,7 @@ def close_session(
     for item in items:
         decision = decisions.get(item.id)
         label = f"n° {item.position} ({item.case.patient.display_name})"
-        if decision is not None and decision.state == "ready_for_validation":
+        if decision is not None and decision.state in DECIDED:
             if decision.outcome == "postponed":
                 _postpone_item(session, item, decision.postpone_reason or "", now)
             continue

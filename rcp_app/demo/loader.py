@@ -24,6 +24,7 @@ from ..patients.operations import FIELDS, validate
 from .case_data import add_demo_cases
 from .directory_data import ACCOUNTS, ESTABLISHMENTS, GP_MSSANTE_DOMAIN, PROFESSIONALS, RCPS
 from .identifiers import mail_local_part, rpps_numbers, with_luhn_key
+from .past_session import add_past_session
 from .patient_data import generate_patients
 
 DEMO_PASSWORD = "Demo-RCP-2026!"  # noqa: S105  (published demo password, printed by setup)
@@ -58,6 +59,7 @@ def load_demo() -> dict[str, int]:
         "comptes utilisateurs": len(users),
         "patients": len(patients),
         **add_demo_cases(patients, rcps, author),
+        **add_past_session(rcps[0], patients, author, now),
     }
     audit.record("demo.load", details=counts)
     db.session.flush()

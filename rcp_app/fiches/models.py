@@ -1,0 +1,144 @@
+"""Validated and signed RCP fiches.
+
+A ``Fiche`` is the set of versions of one decision's fiche (the CDA setId); a ``FicheVersion``
+is one validated, signed version, frozen: its snapshot of every data item shown, and its two
+documents (signed PDF, CDA) with their SHA-256. Versions and documents are write-once: the ORM
+refuses updates and deletes, and so does the database (triggers, migration 0009). Whether a
+version is current is not stored on it (that would need an update): the fiche knows its
+current version number.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+from sqlalchemy import (
+    CheckConstraint,
+    ForeignKey,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    event,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+
+DOCUMENT_KINDS = {"pdf": "application/pdf", "cda": "text/xml"}
+
+
+class RcpValidator(db.Model):
+    """A physician an RCP delegates validation to, besides its coordinator."""
+
+    __tablename__ = "rcp_validators"
+
+    rcp_id: Mapped[int] = mapped_column(ForeignKey("rcps.id", ondelete="CASCADE"), primary_key=True)
+    professional_id: Mapped[int] = mapped_column(
+        ForeignKey("professionals.id", ondelete="RESTRICT"), primary_key=True, index=True
+    )
+
+
+class Fiche(db.Model):
+    __tablename__ = "fiches"
+    __table_args__ = (CheckConstraint("current_version >= 1", name="current_version_positive"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    set_id: Mapped[str] = mapped_column(String(36), unique=True)  # UUID, the CDA setId
+    decision_id: Mapped[int] = mapped_column(
+        ForeignKey("decisions.id", ondelete="RESTRICT"), unique=True
+    )
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="RESTRICT"), index=True)
+    patient_id: Mapped[int] = mapped_column(
+        ForeignKey("patients.id", ondelete="RESTRICT"), index=True
+    )
+    session_id: Mapped[int] = mapped_column(
+        ForeignKey("meeting_sessions.id", ondelete="RESTRICT"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column()
+    current_version: Mapped[int] = mapped_column(default=1)
+    # Optimistic lock: two amendments started from the same version cannot both land.
+    lock_version: Mapped[int] = mapped_column(default=1)
+
+    versions: Mapped[list[FicheVersion]] = relationship(
+        order_by="FicheVersion.version", back_populates="fiche"
+    )
+    case = relationship("Case")
+    patient = relationship("Patient")
+    session = relationship("MeetingSession")
+    decision = relationship("Decision")
+
+    __mapper_args__ = {"version_id_col": lock_version}
+
+
+class FicheVersion(db.Model):
+    __tablename__ = "fiche_versions"
+    __table_args__ = (
+        UniqueConstraint("fiche_id", "version"),
+        CheckConstraint("version >= 1", name="version_positive"),
+        CheckConstraint(
+            "version = 1 OR (amendment_reason IS NOT NULL AND amendment_reason <> '')",
+            name="amendment_has_reason",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    fiche_id: Mapped[int] = mapped_column(ForeignKey("fiches.id", ondelete="RESTRICT"))
+    version: Mapped[int] = mapped_column()
+    document_id: Mapped[str] = mapped_column(String(36), unique=True)  # UUID, the CDA id
+    verification_code: Mapped[str] = mapped_column(String(14), unique=True)
+    snapshot: Mapped[str] = mapped_column(Text)  # JSON (fiches/snapshot.py)
+    validated_at: Mapped[datetime] = mapped_column(index=True)  # naive UTC
+    validated_by_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
+    amendment_reason: Mapped[str | None] = mapped_column(Text)
+    signer: Mapped[str] = mapped_column(String(300))  # the seal certificate's subject
+
+    fiche: Mapped[Fiche] = relationship(back_populates="versions")
+    validated_by = relationship("User")
+    documents: Mapped[list[FicheDocument]] = relationship(
+        order_by="FicheDocument.kind", back_populates="version"
+    )
+
+    def snapshot_dict(self) -> dict:
+        return json.loads(self.snapshot)
+
+    def document(self, kind: str) -> FicheDocument:
+        return next(d for d in self.documents if d.kind == kind)
+
+
+class FicheDocument(db.Model):
+    """The bytes of one document of a version: the signed PDF, or the CDA it embeds."""
+
+    __tablename__ = "fiche_documents"
+    __table_args__ = (
+        UniqueConstraint("version_id", "kind"),
+        CheckConstraint("kind IN ('pdf', 'cda')", name="kind_known"),
+        CheckConstraint("size_bytes > 0", name="size_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("fiche_versions.id", ondelete="RESTRICT"))
+    kind: Mapped[str] = mapped_column(String(3))
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    size_bytes: Mapped[int] = mapped_column()
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+
+    version: Mapped[FicheVersion] = relationship(back_populates="documents")
+
+    @property
+    def media_type(self) -> str:
+        return DOCUMENT_KINDS[self.kind]
+
+
+def _refuse_update(*_args):
+    raise RuntimeError("Une fiche signée est immuable : modification interdite.")
+
+
+def _refuse_delete(*_args):
+    raise RuntimeError("Une fiche signée est immuable : suppression interdite.")
+
+
+for _model in (FicheVersion, FicheDocument):
+    event.listen(_model, "before_update", _refuse_update)
+    event.listen(_model, "before_delete", _refuse_delete)

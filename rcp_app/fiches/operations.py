@@ -1,0 +1,431 @@
+"""Validation, signature and amendment of fiches.
+
+An operation locks what it changes, checks, writes and audits, and flushes; the view commits.
+Validating a decision freezes a snapshot (snapshot.py), generates the CDA and the PDF/A-3b from
+it, seals the PDF and stores both documents write-once with their SHA-256, in one transaction:
+a failure anywhere leaves nothing half-written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import secrets
+import uuid
+from collections.abc import Mapping
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from ..core import audit
+from ..core.errors import Conflict, DomainError, PermissionDenied
+from ..core.timeutil import utcnow
+from ..decisions import operations as decisions
+from ..decisions.models import Decision
+from ..directory.models import Rcp
+from ..extensions import db
+from ..meetings.models import AgendaItem, MeetingSession
+from ..terminology.builtin import QUORUM_REACHED
+from . import seal, snapshot
+from .cda import build_cda
+from .models import Fiche, FicheDocument, FicheVersion, RcpValidator
+from .pdf import render_pdf
+
+log = logging.getLogger(__name__)
+# Sessions whose ready decisions may be validated (during or after the meeting).
+VALIDATION_STATUSES = ("in_progress", "closed")
+MAX_REASON = 2000
+# Crockford's base 32 without I, L, O, U: nothing a reader can confuse when typing it.
+CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+CODE_GROUPS, CODE_GROUP_LENGTH = 3, 4
+FORBIDDEN = (
+    "Seul le médecin coordonnateur de cette RCP, ou un médecin à qui elle délègue la "
+    "validation, peut valider ou corriger ses fiches."
+)
+
+
+class IncompleteFiche(DomainError):
+    """Mandatory FRCP items are missing; ``missing`` lists them in French."""
+
+    def __init__(self, missing: list[str]):
+        super().__init__(
+            "La fiche ne peut pas être validée : il manque " + ", ".join(missing) + "."
+        )
+        self.missing = missing
+
+
+# --- who may validate ------------------------------------------------------------------------
+
+
+def validator_ids(rcp: Rcp) -> set[int]:
+    """Professionals who may validate the RCP's fiches: its coordinator and its delegates."""
+    ids = set(
+        db.session.scalars(
+            select(RcpValidator.professional_id).where(RcpValidator.rcp_id == rcp.id)
+        )
+    )
+    if rcp.coordinator_id is not None:
+        ids.add(rcp.coordinator_id)
+    return ids
+
+
+def can_validate(user, rcp: Rcp) -> bool:
+    return (
+        user is not None
+        and getattr(user, "is_authenticated", False)
+        and user.has_role("physician")
+        and user.professional_id is not None
+        and user.professional_id in validator_ids(rcp)
+    )
+
+
+def check_can_validate(user, rcp: Rcp) -> None:
+    if not can_validate(user, rcp):
+        raise PermissionDenied(FORBIDDEN)
+
+
+# --- what a fiche needs ----------------------------------------------------------------------
+
+
+def fiche_missing_items(item: AgendaItem, decision: Decision | None) -> list[str]:
+    """The mandatory FRCP items still missing for a fiche (French), beyond the meeting's own."""
+    missing = decisions.missing_items(item, decision)
+    if decision is None:
+        return missing
+    if decision.outcome == "postponed":
+        missing.append("une issue discutée ou enregistrée (un dossier reporté n'a pas de fiche)")
+    case = item.case
+    if not (case.synthesis or "").strip():
+        missing.append("la synthèse du dossier")
+    if case.gp_id is None and not case.gp_unknown:
+        missing.append("le médecin traitant (ou « inconnu »)")
+    return missing
+
+
+# --- codes and identifiers -------------------------------------------------------------------
+
+
+def new_verification_code() -> str:
+    raw = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_GROUPS * CODE_GROUP_LENGTH))
+    return "-".join(raw[i : i + CODE_GROUP_LENGTH] for i in range(0, len(raw), CODE_GROUP_LENGTH))
+
+
+def normalise_code(raw: str | None) -> str | None:
+    """What a person typed -> 'K7QF-3MZP-9TXD', or None when it cannot be a code."""
+    text = "".join(ch for ch in str(raw or "").upper() if ch.isalnum())
+    text = text.translate(str.maketrans({"O": "0", "I": "1", "L": "1"}))
+    length = CODE_GROUPS * CODE_GROUP_LENGTH
+    if len(text) != length or any(ch not in CODE_ALPHABET for ch in text):
+        return None
+    return "-".join(text[i : i + CODE_GROUP_LENGTH] for i in range(0, length, CODE_GROUP_LENGTH))
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+# --- issuing a signed version ----------------------------------------------------------------
+
+
+def _lock_decision(item: AgendaItem) -> Decision | None:
+    decision = db.session.scalars(
+        select(Decision)
+        .where(Decision.item_id == item.id)
+        .options(selectinload(Decision.alternatives))
+        .with_for_update()
+    ).first()
+    if decision is not None:
+        db.session.refresh(decision)
+    return decision
+
+
+def _issue(
+    fiche: Fiche,
+    version: int,
+    decision: Decision,
+    item: AgendaItem,
+    user,
+    now: datetime,
+    reason: str | None = None,
+    replaces_id: str | None = None,
+) -> FicheVersion:
+    """Snapshot, CDA, PDF, seal, store: one new write-once version of the fiche."""
+    document_id = str(uuid.uuid4())
+    code = new_verification_code()
+    frozen = snapshot.build(
+        decision=decision,
+        item=item,
+        validator=user.professional,
+        validated_at=now,
+        document_id=document_id,
+        set_id=fiche.set_id,
+        version=version,
+        verification_code=code,
+        amendment_reason=reason,
+        replaces_id=replaces_id,
+    )
+    cda = build_cda(frozen)
+    sealer = seal.sealer()
+    rcp = item.session.rcp
+    signed = sealer.sign(
+        render_pdf(frozen, cda),
+        reason=f"Fiche RCP validée (version {version}) — {rcp.name}",
+        location=rcp.establishment.city or rcp.establishment.name,
+    )
+    row = FicheVersion(
+        fiche=fiche,
+        version=version,
+        document_id=document_id,
+        verification_code=code,
+        snapshot=json.dumps(frozen, ensure_ascii=False, sort_keys=True),
+        validated_at=now,
+        validated_by_id=user.id,
+        amendment_reason=reason,
+        signer=sealer.certificate_subject[:300],
+    )
+    db.session.add(row)
+    for kind, content in (("pdf", signed), ("cda", cda)):
+        db.session.add(
+            FicheDocument(
+                version=row,
+                kind=kind,
+                sha256=sha256(content),
+                size_bytes=len(content),
+                content=content,
+            )
+        )
+    db.session.flush()
+    return row
+
+
+def validate(item: AgendaItem, user, now: datetime | None = None) -> FicheVersion:
+    """Validate the item's ready decision: version 1 of its fiche, signed."""
+    now = now or utcnow()
+    session: MeetingSession = item.session
+    check_can_validate(user, session.rcp)
+    if session.status not in VALIDATION_STATUSES:
+        raise Conflict(
+            f"La séance est « {session.status_label.lower()} » : les fiches se valident pendant "
+            "ou après la réunion."
+        )
+    decision = _lock_decision(item)
+    if decision is not None and decision.state == "validated":
+        raise Conflict("Cette fiche est déjà validée et signée.")
+    missing = fiche_missing_items(item, decision)
+    if missing:
+        raise IncompleteFiche(missing)
+    if decision.state != "ready_for_validation":
+        raise Conflict(
+            "La décision n'est pas marquée « prête pour validation » : marquez-la d'abord en "
+            "réunion."
+        )
+    case = item.case
+    fiche = Fiche(
+        set_id=str(uuid.uuid4()),
+        decision_id=decision.id,
+        case_id=case.id,
+        patient_id=case.patient_id,
+        session_id=session.id,
+        created_at=now,
+        current_version=1,
+    )
+    db.session.add(fiche)
+    version = _issue(fiche, 1, decision, item, user, now)
+    decision.state = "validated"
+    db.session.flush()
+    audit.record(
+        "fiche.validate",
+        "fiche",
+        fiche.id,
+        patient_id=case.patient_id,
+        details=_audit_details(version),
+    )
+    return version
+
+
+def _audit_details(version: FicheVersion) -> dict:
+    return {
+        "version": version.version,
+        "document_id": version.document_id,
+        "pdf_sha256": version.document("pdf").sha256,
+        "cda_sha256": version.document("cda").sha256,
+    }
+
+
+def validate_ready(session: MeetingSession, user, now: datetime | None = None) -> list:
+    """Validate every ready decision of the session (end-of-meeting batch, one transaction)."""
+    now = now or utcnow()
+    check_can_validate(user, session.rcp)
+    items = [
+        item
+        for item in ready_items(session)
+        if not fiche_missing_items(item, decisions.decision_of(item))
+    ]
+    return [validate(item, user, now) for item in items]
+
+
+def ready_items(session: MeetingSession) -> list[AgendaItem]:
+    items = decisions.agenda.agenda_items(session)
+    states = decisions.decisions_for(items)
+    return [i for i in items if i.id in states and states[i.id].state == "ready_for_validation"]
+
+
+# --- amendments ------------------------------------------------------------------------------
+
+
+def lock_fiche(fiche: Fiche, expected_version) -> Fiche:
+    db.session.execute(select(Fiche.id).where(Fiche.id == fiche.id).with_for_update())
+    db.session.refresh(fiche)
+    if str(expected_version or "") != str(fiche.current_version):
+        raise Conflict(
+            f"La fiche a été corrigée entre-temps (version {fiche.current_version} en vigueur) : "
+            "relisez-la avant de proposer un nouvel avenant."
+        )
+    return fiche
+
+
+def amend(
+    fiche: Fiche, user, data: Mapping, reason, expected_version, now: datetime | None = None
+) -> FicheVersion:
+    """A new signed version with the corrected decision and today's data, for a reason."""
+    now = now or utcnow()
+    item = db.session.scalar(select(AgendaItem).where(AgendaItem.case_id == fiche.case_id))
+    check_can_validate(user, item.session.rcp)
+    lock_fiche(fiche, expected_version)
+    reason = str(reason or "").strip()
+    if not reason:
+        raise DomainError("Indiquez le motif de l'avenant.", field="reason")
+    if len(reason) > MAX_REASON:
+        raise DomainError(f"Le motif est limité à {MAX_REASON} caractères.", field="reason")
+    decision = _lock_decision(item)
+    previous_quorum = decision.quorum_status
+    values, alternatives = decisions.parse(data, decision.seconds_spent)
+    if values["outcome"] == "postponed":
+        raise DomainError(
+            "Un avenant ne peut pas reporter un dossier déjà décidé.", field="outcome"
+        )
+    if values["quorum_status"] == QUORUM_REACHED and previous_quorum != QUORUM_REACHED:
+        decisions.check_quorum_reached(item.session, item.case)
+    decisions.apply_values(decision, values, alternatives)
+    decision.updated_by_id = user.id
+    decision.updated_at = now
+    missing = fiche_missing_items(item, decision)
+    if missing:
+        raise IncompleteFiche(missing)
+    previous = current_version(fiche)
+    fiche.current_version = previous.version + 1
+    version = _issue(
+        fiche, fiche.current_version, decision, item, user, now, reason, previous.document_id
+    )
+    audit.record(
+        "fiche.amend",
+        "fiche",
+        fiche.id,
+        patient_id=fiche.patient_id,
+        details={**_audit_details(version), "reason": reason, "replaces": previous.version},
+    )
+    return version
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+
+def current_version(fiche: Fiche) -> FicheVersion:
+    return db.session.scalar(
+        select(FicheVersion).where(
+            FicheVersion.fiche_id == fiche.id, FicheVersion.version == fiche.current_version
+        )
+    )
+
+
+def fiches_of_session(session: MeetingSession) -> dict[int, Fiche]:
+    """case id -> fiche, for a session's agenda (one query)."""
+    rows = db.session.scalars(select(Fiche).where(Fiche.session_id == session.id))
+    return {f.case_id: f for f in rows}
+
+
+def load_document(version: FicheVersion, kind: str) -> FicheDocument:
+    """A stored document, refused if its bytes no longer match the digest written with it."""
+    document = version.document(kind)
+    if sha256(document.content) != document.sha256:
+        log.error(
+            "fiche %s v%s: stored %s does not match its SHA-256",
+            version.fiche_id,
+            version.version,
+            kind,
+        )
+        raise Conflict(
+            "Le document enregistré ne correspond plus à son empreinte : il n'est pas servi. "
+            "L'incident est signalé dans le journal du serveur ; prévenez l'administrateur."
+        )
+    return document
+
+
+def record_download(version: FicheVersion, kind: str) -> None:
+    audit.record(
+        "fiche.download",
+        "fiche",
+        version.fiche_id,
+        patient_id=version.fiche.patient_id,
+        details={"version": version.version, "kind": kind},
+    )
+
+
+def item_of(fiche: Fiche) -> AgendaItem:
+    return db.session.scalar(select(AgendaItem).where(AgendaItem.case_id == fiche.case_id))
+
+
+def record_view(fiche: Fiche) -> None:
+    audit.record(
+        "fiche.view",
+        "fiche",
+        fiche.id,
+        patient_id=fiche.patient_id,
+        details={"current_version": fiche.current_version},
+    )
+
+
+def record_session_view(session: MeetingSession, items: list[AgendaItem]) -> None:
+    """The session's fiche list names every patient of its agenda."""
+    audit.record(
+        "session.fiches_view",
+        "session",
+        session.id,
+        details={"cases": [i.case_id for i in items]},
+    )
+
+
+PREVIEW_CODE = "APER-CU00-0000"
+
+
+def preview_pdf(item: AgendaItem, user, now: datetime | None = None) -> bytes:
+    """What the validating physician is about to sign: the PDF of today's data, unsigned.
+
+    No identifiers are reserved and nothing is stored; the page carries « aperçu » marks.
+    """
+    now = now or utcnow()
+    decision = decisions.decision_of(item)
+    if decision is None:
+        raise DomainError("Aucune décision n'est encore saisie pour ce dossier.")
+    professional = user.professional
+    frozen = snapshot.build(
+        decision=decision,
+        item=item,
+        validator=professional if professional is not None else item.session.rcp.coordinator,
+        validated_at=now,
+        document_id=str(uuid.uuid4()),
+        set_id=str(uuid.uuid4()),
+        version=1,
+        verification_code=PREVIEW_CODE,
+    )
+    frozen["document"]["preview"] = True
+    audit.record(
+        "fiche.preview",
+        "case",
+        item.case_id,
+        patient_id=item.case.patient_id,
+        details={"session_id": item.session_id},
+    )
+    return render_pdf(frozen, None)
