@@ -815,3 +815,37 @@ def test_access_by_role(app, client, login, make, role):
         )
         assert response.status_code == (302 if role is None else 403)
         assert load(app, Rcp, rcp.id).name == before.name
+
+
+def test_rcp_delegates_fiche_validation(app, client, login, make):
+    establishment = make.establishment()
+    delegate = make.professional(last_name="Delmas", first_name="Paul")
+    retired = make.professional(last_name="Ancien", first_name="Jean", active=False)
+    login("coordinator")
+    response = client.post(
+        "/annuaire/rcp/nouvelle",
+        data=rcp_data(establishment.id, validator_ids=[str(delegate.id)]),
+    )
+    assert response.status_code == 302, text(response)
+    with app.app_context():
+        rcp = db.session.scalar(select(Rcp).where(Rcp.national_id == "RCP-34-SEIN-01"))
+        rcp_id, delegates = rcp.id, rcp.validator_ids
+    assert delegates == [delegate.id]
+    [created] = audit_rows(app, "rcp.create", rcp_id)
+    assert created["validators"] == {"old": None, "new": [delegate.id]}
+    # Only active professionals of the directory may be chosen.
+    refused = client.post(
+        f"/annuaire/rcp/{rcp_id}/modifier",
+        data=rcp_data(establishment.id, validator_ids=[str(retired.id)], version="1"),
+    )
+    assert refused.status_code == 200
+    assert "n&#39;est pas un choix valide pour ce champ." in text(refused)
+    response = client.post(
+        f"/annuaire/rcp/{rcp_id}/modifier",
+        data=rcp_data(establishment.id, validator_ids=[], version="1"),
+    )
+    assert response.status_code == 302, text(response)
+    with app.app_context():
+        assert db.session.get(Rcp, rcp_id).validator_ids == []
+    [update] = audit_rows(app, "rcp.update", rcp_id)
+    assert update["validators"] == {"old": [delegate.id], "new": []}

@@ -72,6 +72,16 @@ def coordinator_choices(current_id: int | None = None) -> list[tuple[int, str]]:
     return [(p.id, p.display_name) for p in rows]
 
 
+def validator_choices(current_ids: list[int]) -> list[tuple[int, str]]:
+    """Active professionals, plus the delegates already chosen (even if no longer active)."""
+    rows = db.session.scalars(
+        select(Professional)
+        .where((Professional.active.is_(True)) | (Professional.id.in_(current_ids or [0])))
+        .order_by(Professional.last_name_key, Professional.first_name)
+    )
+    return [(p.id, p.display_name) for p in rows]
+
+
 class EstablishmentForm(BaseForm):
     name = StringField("Nom", validators=[DataRequired(), Length(max=200)])
     finess = StringField("N° FINESS", validators=[DataRequired(), Length(max=20)])
@@ -116,6 +126,9 @@ class RcpForm(BaseForm):
     is_recourse = BooleanField("RCP de recours")
     is_paediatric = BooleanField("RCP pédiatrique")
     coordinator_id = SelectField("Médecin coordonnateur", coerce=optional_int)
+    validator_ids = SelectMultipleField(
+        "Médecins délégués pour valider les fiches", coerce=int, render_kw={"size": 6}
+    )
     weekday = SelectField(
         "Jour habituel",
         coerce=optional_int,
@@ -170,6 +183,7 @@ class RcpForm(BaseForm):
                 *coordinator_choices(current.coordinator_id if current else None),
             ]
         )
+        self.validator_ids.choices = validator_choices(current.validator_ids if current else [])
         specialties = concept_choices(SPECIALTY)
         for code in current.required_specialty_codes if current else []:
             specialties = _with_current(specialties, code)

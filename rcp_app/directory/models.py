@@ -100,8 +100,16 @@ class Rcp(db.Model):
     required_specialties: Mapped[list[RcpRequiredSpecialty]] = relationship(
         cascade="all, delete-orphan", order_by="RcpRequiredSpecialty.specialty_code"
     )
+    # Physicians the RCP delegates fiche validation to, besides its coordinator (fiches).
+    validators = relationship(
+        "RcpValidator", cascade="all, delete-orphan", order_by="RcpValidator.professional_id"
+    )
 
     __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def validator_ids(self) -> list[int]:
+        return [v.professional_id for v in self.validators]
 
     @property
     def required_specialty_codes(self) -> list[str]:

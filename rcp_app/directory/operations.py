@@ -462,16 +462,44 @@ def _set_required(rcp: Rcp, codes: list[str]) -> dict:
     return {"required_specialties": {"old": old, "new": codes}}
 
 
+def _validator_ids(values: dict, current: Rcp | None) -> list[int]:
+    """Delegated validators: professionals of the directory, active unless already chosen."""
+    ids = sorted(set(values.get("validator_ids") or []))
+    kept = set(current.validator_ids if current else [])
+    for pid in ids:
+        professional = db.session.get(Professional, pid)
+        if professional is None or not (professional.active or pid in kept):
+            raise DomainError(
+                "Un médecin délégué doit être un professionnel actif de l'annuaire.",
+                field="validator_ids",
+            )
+    return ids
+
+
+def _set_validators(rcp: Rcp, ids: list[int]) -> dict:
+    from ..fiches.models import RcpValidator
+
+    old = rcp.validator_ids
+    if old == ids:
+        return {}
+    keep = [v for v in rcp.validators if v.professional_id in ids]
+    rcp.validators = keep + [RcpValidator(professional_id=p) for p in ids if p not in old]
+    return {"validators": {"old": old, "new": ids}}
+
+
 def create_rcp(**values) -> Rcp:
     clean, required = _rcp_values(values, None)
+    validators = _validator_ids(values, None)
     rcp = Rcp(**clean, created_at=utcnow())
     rcp.required_specialties = [RcpRequiredSpecialty(specialty_code=c) for c in required]
+    _set_validators(rcp, validators)
     with _unique_guard(
         f"L'identifiant national {clean['national_id']} est déjà utilisé.", "national_id"
     ):
         db.session.add(rcp)
     details = {k: {"old": None, "new": _jsonable(v)} for k, v in clean.items()}
     details["required_specialties"] = {"old": None, "new": required}
+    details["validators"] = {"old": None, "new": validators}
     audit.record("rcp.create", "rcp", rcp.id, details=details)
     db.session.flush()
     return rcp
@@ -480,12 +508,14 @@ def create_rcp(**values) -> Rcp:
 def update_rcp(rcp: Rcp, *, version, **values) -> dict:
     _check_version(rcp, version, "Cette RCP", feminine=True)
     clean, required = _rcp_values(values, rcp)
+    validators = _validator_ids(values, rcp)
     with _unique_guard(
         f"L'identifiant national {clean['national_id']} est déjà utilisé.", "national_id"
     ):
         changes = _apply(rcp, clean, RCP_FIELDS)
         changes.update(_set_required(rcp, required))
-        if changes.keys() == {"required_specialties"}:
+        changes.update(_set_validators(rcp, validators))
+        if changes and changes.keys() <= {"required_specialties", "validators"}:
             # A change of child rows alone does not bump the RCP's version: force it.
             rcp.version = rcp.version + 1
     if changes:

@@ -106,7 +106,10 @@ def reference(parent, tag: str, anchor: str) -> etree._Element:
 
 
 def effective(parent, iso: str | None, *, low=False) -> None:
-    if not iso:
+    if not iso and low:
+        # IHE problem entries: an unknown start is a low bound with nullFlavor UNK.
+        el(el(parent, "effectiveTime"), "low", nullFlavor="UNK")
+    elif not iso:
         el(parent, "effectiveTime", nullFlavor="NA")
     elif low:
         el(el(parent, "effectiveTime"), "low", value=hl7_time(iso))

@@ -101,6 +101,9 @@ def fiche_missing_items(item: AgendaItem, decision: Decision | None) -> list[str
         missing.append("la synthèse du dossier")
     if case.gp_id is None and not case.gp_unknown:
         missing.append("le médecin traitant (ou « inconnu »)")
+    # The FRCP volet requires a cancer diagnosis entry: at least its topography (CIM-10).
+    if not any(t.topography_code for t in case.tumours):
+        missing.append("la localisation (CIM-10) d'au moins une tumeur")
     return missing
 
 
@@ -254,16 +257,20 @@ def _audit_details(version: FicheVersion) -> dict:
     }
 
 
-def validate_ready(session: MeetingSession, user, now: datetime | None = None) -> list:
-    """Validate every ready decision of the session (end-of-meeting batch, one transaction)."""
+def validate_ready(session: MeetingSession, user, now: datetime | None = None):
+    """Validate every complete ready decision of the session (end-of-meeting batch, one
+    transaction). Returns the new versions and, for the ready ones left aside, what they lack.
+    """
     now = now or utcnow()
     check_can_validate(user, session.rcp)
-    items = [
-        item
-        for item in ready_items(session)
-        if not fiche_missing_items(item, decisions.decision_of(item))
-    ]
-    return [validate(item, user, now) for item in items]
+    versions, skipped = [], []
+    for item in ready_items(session):
+        missing = fiche_missing_items(item, decisions.decision_of(item))
+        if missing:
+            skipped.append((item, missing))
+        else:
+            versions.append(validate(item, user, now))
+    return versions, skipped
 
 
 def ready_items(session: MeetingSession) -> list[AgendaItem]:

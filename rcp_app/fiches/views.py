@@ -101,12 +101,18 @@ def validate(session_id: int, item_id: int):
 @roles_required("physician")
 def validate_all(session_id: int):
     session = _session(session_id)
-    versions = ops.validate_ready(session, current_user)
+    versions, skipped = ops.validate_ready(session, current_user)
     db.session.commit()
     if versions:
         flash(f"{len(versions)} fiche(s) validée(s) et signée(s).", "success")
-    else:
-        flash("Aucune décision complète n'attend de validation.", "info")
+    elif not skipped:
+        flash("Aucune décision prête n'attend de validation.", "info")
+    for item, missing in skipped:
+        flash(
+            f"Dossier n° {item.position} ({item.case.patient.display_name}) non validé : il "
+            f"manque {', '.join(missing)}.",
+            "danger",
+        )
     return redirect(url_for(".session_fiches", session_id=session_id))
 
 

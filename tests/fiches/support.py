@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
+from rcp_app.cases.models import Tumour
 from rcp_app.decisions import operations as decisions
 from rcp_app.extensions import db
 from rcp_app.fiches.models import Fiche, FicheVersion
@@ -39,14 +40,25 @@ class World:
     validator_username: str
 
 
-def build_world(app, make, *, decision: dict | None = READY, ready: bool = True, **case_fields):
+def build_world(
+    app,
+    make,
+    *,
+    decision: dict | None = READY,
+    ready: bool = True,
+    rcp_fields: dict | None = None,
+    with_tumour: bool = True,
+    **case_fields,
+):
     """An organ RCP with a coordinating physician, an in-progress session whose quorum is
     reached, and one case on the agenda with a decision (ready unless told otherwise)."""
     establishment = make.establishment(name="Centre hospitalier de Valmont", city="Valmont")
     coordinator = make.professional(
         last_name="Martin", first_name="Claire", establishment_id=establishment.id
     )
-    rcp = make.rcp(coordinator_id=coordinator.id, establishment_id=establishment.id)
+    rcp = make.rcp(
+        coordinator_id=coordinator.id, establishment_id=establishment.id, **(rcp_fields or {})
+    )
     session = make.session(rcp.id, status="in_progress")
     make.attendance(session.id, coordinator.id)
     for code in SPECIALTIES[1:]:
@@ -57,6 +69,10 @@ def build_world(app, make, *, decision: dict | None = READY, ready: bool = True,
     case = make.submitted_case(
         rcp_id=rcp.id, session_id=session.id, status="scheduled", **case_fields
     )
+    if with_tumour:
+        with app.app_context():
+            db.session.add(Tumour(case_id=case.id, rank=1, topography_code="C50.4"))
+            db.session.commit()
     item = make.agenda_item(session.id, case.id)
     user = make.user(role="physician", professional_id=coordinator.id)
     if decision is not None:

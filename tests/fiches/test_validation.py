@@ -178,6 +178,12 @@ def test_missing_items_are_listed_in_french(app, make):
     assert "la complétude du dossier" in message
 
 
+def test_a_fiche_needs_a_tumour_topography(app, make):
+    world = build_world(app, make, with_tumour=False)
+    with pytest.raises(ops.IncompleteFiche, match="la localisation .CIM-10. d'au moins une"):
+        _validate(app, world)
+
+
 def test_a_registered_case_needs_its_guideline(app, make):
     world = build_world(app, make, ready=False)
     with app.app_context():
@@ -228,11 +234,14 @@ def test_batch_validates_every_ready_decision(app, make, world):
         db.session.commit()
         session = db.session.get(AgendaItem, world.item_id).session
         user = db.session.get(User, world.validator_user_id)
-        versions = ops.validate_ready(session, user)
+        versions, skipped = ops.validate_ready(session, user)
         db.session.commit()
-        assert sorted(v.fiche.case_id for v in versions) == sorted(
-            [world.case_id, db.session.get(AgendaItem, second.id).case_id]
-        )
+        # The second case has no tumour: ready, but its fiche would lack a mandatory item.
+        assert [v.fiche.case_id for v in versions] == [world.case_id]
+        assert [(i.id, m) for i, m in skipped] == [
+            (second.id, ["la localisation (CIM-10) d'au moins une tumeur"])
+        ]
+    assert fiche_of(app, second.case_id) is None
     assert fiche_of(app, third.case_id) is None
 
 
