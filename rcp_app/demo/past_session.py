@@ -18,7 +18,6 @@ from ..decisions import operations as decision_ops
 from ..directory.models import Professional, Rcp
 from ..extensions import db
 from ..fiches import operations as fiche_ops
-from ..fiches.models import Fiche
 from ..meetings import agenda
 from ..meetings import operations as sessions_ops
 from ..meetings.models import MeetingSession
@@ -103,30 +102,49 @@ PAST_CASES = [
 DECIDED = {"file_complete": "yes", "quorum_status": "ORG-126"}
 
 
-def _past_start(rcp: Rcp, now: datetime) -> datetime:
-    """Last week's session time of the RCP (its next one minus seven days)."""
+def _past_start(rcp: Rcp, now: datetime, weeks_ago: int = 1) -> datetime:
+    """A past session time of the RCP (its next one minus whole weeks)."""
     upcoming = sessions_ops.next_start_times(rcp, 1, now)[0]
-    return upcoming - timedelta(days=7)
+    return upcoming - timedelta(days=7 * weeks_ago)
 
 
-def _patient(patients: list[Patient], sex: str, low: int, high: int) -> Patient:
-    taken = set(db.session.scalars(select(Fiche.patient_id)))
+def _patients(patients: list[Patient], rules: list[tuple[str | None, int, int]]) -> list[Patient]:
+    """One patient per rule (sex or None for any, age range), none already in a case."""
     from ..cases.models import Case
 
-    taken |= set(db.session.scalars(select(Case.patient_id)))
-    for patient in reversed(patients):
-        age = datetime.now().year - patient.birth_date.year
-        if patient.id not in taken and patient.sex == sex and low <= age <= high:
-            return patient
-    raise LookupError(f"no demo patient {sex} aged {low}-{high}")
+    taken = set(db.session.scalars(select(Case.patient_id)))
+    chosen = []
+    for sex, low, high in rules:
+        for patient in reversed(patients):
+            age = datetime.now().year - patient.birth_date.year
+            if patient.id in taken or (sex and patient.sex != sex) or not low <= age <= high:
+                continue
+            taken.add(patient.id)
+            chosen.append(patient)
+            break
+        else:
+            raise LookupError(f"no demo patient {sex} aged {low}-{high}")
+    return chosen
 
 
-def add_past_session(rcp: Rcp, patients: list[Patient], author: User, now: datetime) -> dict:
-    """Hold last week's session of ``rcp`` with signed fiches; returns the counts."""
+def hold_session(
+    rcp: Rcp,
+    patients: list[Patient],
+    author: User,
+    now: datetime,
+    count: int | None = None,
+    weeks_ago: int = 1,
+):
+    """A past session of ``rcp`` (last week's by default): ``count`` cases registered (the PAST_CASES in turn),
+    put on the agenda, published, discussed with a quorum, decided and closed; every decision
+    ready for validation. Returns (session, agenda items, the validating physician's user)."""
     validator = db.session.scalar(
         select(User).where(User.professional_id == rcp.coordinator_id, User.role == "physician")
     )
-    starts = _past_start(rcp, now)
+    count = len(PAST_CASES) if count is None else count
+    specs = [PAST_CASES[i % len(PAST_CASES)] for i in range(count)]
+    rules = [spec[0] if count <= len(PAST_CASES) else (None, 20, 69) for spec in specs]
+    starts = _past_start(rcp, now, weeks_ago)
     # Cases are registered for sessions to come: the session is created ahead, filled, then
     # set back to last week's date before it is held.
     ahead = now.replace(microsecond=0) + timedelta(days=1, minutes=7)
@@ -135,13 +153,13 @@ def add_past_session(rcp: Rcp, patients: list[Patient], author: User, now: datet
         starts_at=ahead,
         deadline_at=ahead,
         place=rcp.place,
-        capacity=rcp.capacity,
+        capacity=max(rcp.capacity, count),
         status="planned",
         created_at=starts - timedelta(days=21),
     )
     db.session.add(session)
     db.session.flush()
-    for (sex, low, high), values, _ in PAST_CASES:
+    for patient, (_, values, _) in zip(_patients(patients, rules), specs, strict=True):
         data = {
             "session_id": str(session.id),
             "requester_id": str(author.professional_id),
@@ -153,7 +171,6 @@ def add_past_session(rcp: Rcp, patients: list[Patient], author: User, now: datet
             "patient_non_opposition": True,
             **values,
         }
-        patient = _patient(patients, sex, low, high)
         case = case_ops.create_case(patient, rcp, author, data, submit=True)
         agenda.assign(session, case.id, override_reason="Démonstration", now=starts)
     session.starts_at = starts
@@ -162,11 +179,17 @@ def add_past_session(rcp: Rcp, patients: list[Patient], author: User, now: datet
     sessions_ops.change_status(session, "in_progress", session.version)
     _record_attendance(session, validator, starts)
     items = agenda.agenda_items(session)
-    for item, (_, _, decision) in zip(items, PAST_CASES, strict=True):
+    for item, (_, _, decision) in zip(items, specs, strict=True):
         decision_ops.save_decision(item, {**DECIDED, **decision}, 0, validator.id, now=starts)
         decision_ops.mark_ready(item, starts)
     decision_ops.close_session(session, {}, session.version, now=starts)
-    end = starts + timedelta(hours=1)
+    return session, items, validator
+
+
+def add_past_session(rcp: Rcp, patients: list[Patient], author: User, now: datetime) -> dict:
+    """Hold last week's session of ``rcp`` and sign its fiches; returns the counts."""
+    session, items, validator = hold_session(rcp, patients, author, now)
+    end = session.starts_at + timedelta(hours=1)
     versions = [fiche_ops.validate(item, validator, end) for item in items]
     first = versions[0].fiche
     fiche_ops.amend(
