@@ -5,6 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 5000
+SMTP_PORT ?= 8025
 # PostgreSQL used by the second half of `make test` (this machine: trust auth on 127.0.0.1).
 RCP_TEST_POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 export FLASK_APP := wsgi
@@ -19,9 +20,16 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# Besides the web application: a local SMTP server storing what it receives under
+# instance/mailbox (aiosmtpd; listed on /dev/courriels) and the delivery worker sending the
+# outbox to it. Ctrl+C stops all three.
 run: $(STAMP)
 	$(BIN)/flask rcp setup
-	$(BIN)/flask run --host $(HOST) --port $(PORT)
+	@trap 'kill $$mailbox $$deliver 2>/dev/null' EXIT INT TERM; \
+	$(BIN)/python -m rcp_app.delivery.mailbox --dir instance/mailbox --port $(SMTP_PORT) & mailbox=$$!; \
+	sleep 1; \
+	RCP_SMTP_PORT=$(SMTP_PORT) $(BIN)/flask rcp deliver --interval 3 & deliver=$$!; \
+	RCP_SMTP_PORT=$(SMTP_PORT) $(BIN)/flask run --host $(HOST) --port $(PORT)
 
 # SQLite first, then PostgreSQL when reachable. RCP_REQUIRE_POSTGRES=1 (CI) turns an
 # unreachable server into a failure instead of a skipped half. The browser tests (marker e2e,

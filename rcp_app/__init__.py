@@ -53,6 +53,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     from .auth.views import bp as auth_bp
     from .cases.views import bp as cases_bp
     from .decisions.views import bp as decisions_bp
+    from .delivery.views import bp as delivery_bp
     from .directory.views import bp as directory_bp
     from .fiches.views import bp as fiches_bp
     from .main.views import bp as main_bp
@@ -73,6 +74,7 @@ def create_app(overrides: dict | None = None) -> Flask:
         meetings_bp,
         decisions_bp,
         fiches_bp,
+        delivery_bp,
     ):
         app.register_blueprint(blueprint)
     return app

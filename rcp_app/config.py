@@ -147,4 +147,27 @@ def _fiche_settings(env: dict[str, str], instance: Path, production: bool) -> di
         "RCP_PUBLIC_URL": env.get("RCP_PUBLIC_URL", "http://127.0.0.1:5000"),
         # Public verification page: attempts allowed per client address and per hour.
         "RCP_VERIFY_MAX_PER_HOUR": int(env.get("RCP_VERIFY_MAX_PER_HOUR", "30")),
+        **_delivery_settings(env, instance),
+    }
+
+
+def _delivery_settings(env: dict[str, str], instance: Path) -> dict:
+    """Outbox, SMTP relay (MSSanté operator), read receipts, the optional DMP channel."""
+    return {
+        "RCP_MSSANTE_SENDER": env.get("RCP_MSSANTE_SENDER", "rcp@rcp-demo.mssante.fr"),
+        "RCP_MSSANTE_NIL": env.get("RCP_MSSANTE_NIL") or None,
+        "RCP_SMTP_HOST": env.get("RCP_SMTP_HOST", "127.0.0.1"),
+        "RCP_SMTP_PORT": int(env.get("RCP_SMTP_PORT", "8025")),
+        "RCP_SMTP_SECURITY": env.get("RCP_SMTP_SECURITY", "none"),
+        "RCP_SMTP_USERNAME": env.get("RCP_SMTP_USERNAME") or None,
+        "RCP_SMTP_PASSWORD": env.get("RCP_SMTP_PASSWORD") or None,
+        "RCP_SMTP_TIMEOUT": int(env.get("RCP_SMTP_TIMEOUT", "30")),
+        "RCP_DELIVERY_MAX_ATTEMPTS": int(env.get("RCP_DELIVERY_MAX_ATTEMPTS", "8")),
+        "RCP_DELIVERY_BACKOFF_SECONDS": int(env.get("RCP_DELIVERY_BACKOFF_SECONDS", "60")),
+        # A transmission claimed longer ago than this by a worker that died is sent again.
+        "RCP_DELIVERY_LEASE_SECONDS": int(env.get("RCP_DELIVERY_LEASE_SECONDS", "300")),
+        "RCP_MDN_DIR": env.get("RCP_MDN_DIR") or str(instance / "mdn"),
+        "RCP_MAILBOX_DIR": env.get("RCP_MAILBOX_DIR") or str(instance / "mailbox"),
+        "RCP_DELIVER_TO_DMP": _bool(env.get("RCP_DELIVER_TO_DMP"), False),
+        "RCP_DMP_ADDRESS": env.get("RCP_DMP_ADDRESS") or None,
     }

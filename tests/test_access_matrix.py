@@ -255,6 +255,24 @@ MATRIX: list[tuple[str, str, str, dict[str, int]]] = [
     # The public verification page (no code given: the form again with the message).
     ("fiches.verify", "GET", "/verifier", same_for_all(200)),
     ("fiches.verify", "POST", "/verifier", same_for_all(200)),
+    # Delivery: the coordinators' dashboard, the GP's inbox (this GP has no patient: 404 on a
+    # fiche), the development mailbox (not in production).
+    ("delivery.dashboard", "GET", "/diffusion", only(200, "coordinator")),
+    (
+        "delivery.resend",
+        "POST",
+        "/diffusion/{transmission}/renvoyer",
+        only(302, "coordinator"),
+    ),
+    ("delivery.gp_inbox", "GET", "/boite", only(200, "gp")),
+    ("delivery.gp_download", "GET", "/boite/fiches/{fiche}.pdf", only(404, "gp")),
+    ("delivery.mailbox_index", "GET", "/dev/courriels", only(200, "admin", "coordinator")),
+    (
+        "delivery.mailbox_message",
+        "GET",
+        "/dev/courriels/absent.eml",
+        only(404, "admin", "coordinator"),
+    ),
     # Last of the agenda rows: it takes the case off the agenda.
     (
         "meetings.unassign",
@@ -382,6 +400,7 @@ def _fiche_world(app, make, session_id: int) -> dict:
 
     from rcp_app.core.timeutil import utcnow
     from rcp_app.decisions.models import Decision
+    from rcp_app.delivery.models import Transmission
     from rcp_app.extensions import db
     from rcp_app.fiches.models import Fiche, FicheDocument, FicheVersion
     from rcp_app.meetings.models import AgendaItem
@@ -420,9 +439,20 @@ def _fiche_world(app, make, session_id: int) -> dict:
                     content=content,
                 )
             )
-        db.session.add_all([decision, fiche, version])
+        transmission = Transmission(
+            message_id="<matrix@rcp.test>",
+            kind="fiche",
+            recipient_role="requester",
+            recipient_address="requester@rcp.test",
+            professional_id=make.professional().id,
+            fiche_version=version,
+            status="failed",
+            next_attempt_at=utcnow(),
+            created_at=utcnow(),
+        )
+        db.session.add_all([decision, fiche, version, transmission])
         db.session.commit()
-        return {"fiche": fiche.id, "fiche_item": item.id}
+        return {"fiche": fiche.id, "fiche_item": item.id, "transmission": transmission.id}
 
 
 @pytest.mark.parametrize("role", ROLES)

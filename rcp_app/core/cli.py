@@ -91,10 +91,13 @@ def create_admin_command(username: str, email: str, display_name: str, password:
 
 
 def register_cli(app: Flask) -> None:
+    from ..delivery.cli import deliver_command, receipts_cli
     from ..fiches.cli import export_command, verify_command
     from ..terminology.cli import terminology_cli
 
     rcp_cli.add_command(terminology_cli)
     rcp_cli.add_command(verify_command)
     rcp_cli.add_command(export_command)
+    rcp_cli.add_command(deliver_command)
+    rcp_cli.add_command(receipts_cli)
     app.cli.add_command(rcp_cli)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, has_request_context
 from flask_login import current_user
 
 from . import timeutil
@@ -13,6 +13,8 @@ NAVIGATION = [
     ("patients.index", "Patients", {"coordinator", "physician"}),
     ("cases.index", "Dossiers RCP", {"coordinator", "physician"}),
     ("meetings.index", "Séances", {"coordinator", "physician"}),
+    ("delivery.dashboard", "Diffusion", {"coordinator"}),
+    ("delivery.gp_inbox", "Fiches RCP de mes patients", {"gp"}),
     ("directory.rcps", "Annuaire des RCP", {"admin", "coordinator", "physician"}),
     ("directory.professionals", "Professionnels", {"admin", "coordinator"}),
     ("directory.establishments", "Établissements", {"admin"}),
@@ -23,7 +25,7 @@ NAVIGATION = [
 
 
 def navigation_for(user) -> list[tuple[str, str]]:
-    if not user.is_authenticated:
+    if user is None or not user.is_authenticated:
         return []
     return [(endpoint, label) for endpoint, label, roles in NAVIGATION if user.role in roles]
 
@@ -35,4 +37,6 @@ def register_template_helpers(app: Flask) -> None:
 
     @app.context_processor
     def _globals():
-        return {"navigation": navigation_for(current_user), "rcp_env": app.config["RCP_ENV"]}
+        # Outside a request (the delivery worker renders the agenda PDF) there is no user.
+        user = current_user if has_request_context() else None
+        return {"navigation": navigation_for(user), "rcp_env": app.config["RCP_ENV"]}

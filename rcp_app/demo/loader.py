@@ -28,6 +28,7 @@ from .past_session import add_past_session
 from .patient_data import generate_patients
 
 DEMO_PASSWORD = "Demo-RCP-2026!"  # noqa: S105  (published demo password, printed by setup)
+DEMO_DCC_ADDRESS = "dcc@rcp-demo.mssante.fr"
 DIRECTORY_SEED = 1958  # drives RPPS numbers and phone numbers
 
 Name = tuple[str, str]
@@ -73,7 +74,13 @@ def finess_of(key: str) -> str:
 
 def _add_establishments() -> dict[str, Establishment]:
     rows = {
-        spec.key: Establishment(name=spec.name, finess=finess_of(spec.key), city=spec.city)
+        spec.key: Establishment(
+            name=spec.name,
+            finess=finess_of(spec.key),
+            city=spec.city,
+            # The regional cancer record's (DCC) MSSanté box, here the demo mailbox's.
+            dcc_address=DEMO_DCC_ADDRESS,
+        )
         for spec in ESTABLISHMENTS
     }
     db.session.add_all(rows.values())

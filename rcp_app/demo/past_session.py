@@ -135,15 +135,23 @@ def hold_session(
     count: int | None = None,
     weeks_ago: int = 1,
 ):
-    """A past session of ``rcp`` (last week's by default): ``count`` cases registered (the PAST_CASES in turn),
-    put on the agenda, published, discussed with a quorum, decided and closed; every decision
-    ready for validation. Returns (session, agenda items, the validating physician's user)."""
+    """A past session of ``rcp`` (last week's by default): ``count`` cases registered (the
+    PAST_CASES in turn), put on the agenda, published, discussed with a quorum, decided and
+    closed; every decision ready for validation. Returns (session, agenda items, the
+    validating physician's user)."""
     validator = db.session.scalar(
         select(User).where(User.professional_id == rcp.coordinator_id, User.role == "physician")
     )
     count = len(PAST_CASES) if count is None else count
     specs = [PAST_CASES[i % len(PAST_CASES)] for i in range(count)]
     rules = [spec[0] if count <= len(PAST_CASES) else (None, 20, 69) for spec in specs]
+    # The demo GP's account (dr.bernard) is the GP of these patients: their fiches reach
+    # the GP's inbox.
+    gp = db.session.scalar(
+        select(Professional)
+        .join(User, User.professional_id == Professional.id)
+        .where(User.role == "gp")
+    )
     starts = _past_start(rcp, now, weeks_ago)
     # Cases are registered for sessions to come: the session is created ahead, filled, then
     # set back to last week's date before it is held.
@@ -165,7 +173,7 @@ def hold_session(
             "requester_id": str(author.professional_id),
             "nature": rcp.nature,
             "appareil_code": rcp.appareil_code or "",
-            "gp": "unknown",
+            "gp": str(gp.id) if gp else "unknown",
             "patient_informed_on": _ago(14),
             "patient_informed_by": author.professional.display_name,
             "patient_non_opposition": True,

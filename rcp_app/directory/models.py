@@ -18,6 +18,8 @@ class Establishment(db.Model):
     name: Mapped[str] = mapped_column(String(200))
     finess: Mapped[str] = mapped_column(String(9), unique=True)
     city: Mapped[str] = mapped_column(String(120), default="")
+    # MSSanté address of the regional cancer record (DCC) the establishment's fiches go to.
+    dcc_address: Mapped[str | None] = mapped_column(String(254))
     active: Mapped[bool] = mapped_column(default=True)
     version: Mapped[int] = mapped_column(default=1)
 
@@ -91,6 +93,8 @@ class Rcp(db.Model):
     deadline_hours: Mapped[int] = mapped_column(default=48)
     min_specialties: Mapped[int] = mapped_column(default=3)
     notes: Mapped[str] = mapped_column(Text, default="")
+    # DCC address for this RCP's fiches, when it differs from its establishment's.
+    dcc_address: Mapped[str | None] = mapped_column(String(254))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column()
     version: Mapped[int] = mapped_column(default=1)

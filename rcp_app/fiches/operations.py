@@ -24,6 +24,7 @@ from ..core.errors import Conflict, DomainError, PermissionDenied
 from ..core.timeutil import utcnow
 from ..decisions import operations as decisions
 from ..decisions.models import Decision
+from ..delivery.outbox import enqueue_fiche
 from ..directory.models import Rcp
 from ..extensions import db
 from ..meetings.models import AgendaItem, MeetingSession
@@ -200,6 +201,7 @@ def _issue(
             )
         )
     db.session.flush()
+    enqueue_fiche(row, item.case, rcp, now)
     return row
 
 

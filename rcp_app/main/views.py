@@ -33,8 +33,24 @@ def _admin_context() -> dict:
 
 
 def _coordinator_context() -> dict:
+    from ..delivery.views import failed_count
+
     now = utcnow()
-    return {"now": now, "summaries": dashboard.rcp_summaries(dashboard.active_rcps(), now)}
+    return {
+        "now": now,
+        "summaries": dashboard.rcp_summaries(dashboard.active_rcps(), now),
+        "failed_deliveries": failed_count(),
+    }
+
+
+def _gp_context() -> dict:
+    from ..core import audit
+    from ..delivery.inbox import fiches_for
+
+    fiches = fiches_for(current_user, limit=5)
+    if fiches:  # the list names patients
+        audit.record("delivery.inbox_view", details={"fiches": [f.id for f, _ in fiches]})
+    return {"fiches": fiches}
 
 
 def _physician_context() -> dict:
@@ -53,6 +69,7 @@ CONTEXTS = {
     "admin": _admin_context,
     "coordinator": _coordinator_context,
     "physician": _physician_context,
+    "gp": _gp_context,
 }
 
 

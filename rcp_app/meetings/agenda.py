@@ -176,18 +176,28 @@ def _renumber(items: list[AgendaItem]) -> None:
 
 
 def _notify(kind: str, recipient_id: int | None, session_id, case_id=None, reason=None, now=None):
+    """Record the event and queue its e-mail (delivery outbox), in the current transaction."""
+    from ..delivery.outbox import enqueue_notification
+    from ..directory.models import Professional
+
     if recipient_id is None:
         return
-    db.session.add(
-        Notification(
-            kind=kind,
-            recipient_id=recipient_id,
-            session_id=session_id,
-            case_id=case_id,
-            reason=reason,
-            created_at=now or utcnow(),
-            status="pending",
-        )
+    notification = Notification(
+        kind=kind,
+        recipient_id=recipient_id,
+        session_id=session_id,
+        case_id=case_id,
+        reason=reason,
+        created_at=now or utcnow(),
+        status="pending",
+    )
+    db.session.add(notification)
+    db.session.flush()
+    case = db.session.get(Case, case_id) if case_id else None
+    enqueue_notification(
+        notification,
+        db.session.get(Professional, recipient_id),
+        patient_id=case.patient_id if case else None,
     )
 
 

@@ -1,0 +1,106 @@
+"""The outbox: one transmission per message to send, with its delivery state.
+
+A transmission is created in the transaction of the event it reports (a signed fiche, a case
+scheduled, an agenda published), so that nothing is announced that did not happen and nothing
+that happened goes unannounced. Its Message-ID is fixed at creation: every retry, and a resend
+after a worker died mid-send, carries the same one (at-least-once delivery, deduplicable).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+
+STATUSES = {
+    "pending": "En attente",
+    "sending": "En cours d'envoi",
+    "sent": "Envoyé",
+    "acknowledged": "Accusé de lecture reçu",
+    "failed": "Échec",
+}
+KINDS = {
+    "fiche": "Fiche RCP signée",
+    "case_scheduled": "Dossier inscrit à une séance",
+    "case_postponed": "Dossier reporté",
+    "case_refused": "Dossier refusé",
+    "agenda_published": "Ordre du jour publié",
+}
+ROLES = {
+    "dcc": "DCC régional",
+    "requester": "Médecin demandeur",
+    "gp": "Médecin traitant",
+    "correspondent": "Correspondant (copie)",
+    "patient_record": "Dossier médical partagé",
+    "participant": "Participant",
+}
+CHANNELS = {"mssante": "Messagerie sécurisée de santé", "dmp": "Dossier médical partagé"}
+
+
+def _in(column: str, values) -> str:
+    return f"{column} IN (" + ", ".join(f"'{v}'" for v in values) + ")"
+
+
+class Transmission(db.Model):
+    __tablename__ = "transmissions"
+    __table_args__ = (
+        CheckConstraint(_in("status", STATUSES), name="status_known"),
+        CheckConstraint(_in("kind", KINDS), name="kind_known"),
+        CheckConstraint(_in("recipient_role", ROLES), name="role_known"),
+        CheckConstraint(_in("channel", CHANNELS), name="channel_known"),
+        CheckConstraint("attempts >= 0", name="attempts_positive"),
+        CheckConstraint(
+            "kind <> 'fiche' OR fiche_version_id IS NOT NULL", name="fiche_has_version"
+        ),
+        # The worker's question: which pending transmissions are due?
+        Index("ix_transmissions_due", "status", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_id: Mapped[str] = mapped_column(String(250), unique=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    channel: Mapped[str] = mapped_column(String(10), default="mssante")
+    recipient_role: Mapped[str] = mapped_column(String(20))
+    recipient_address: Mapped[str] = mapped_column(String(254), default="")
+    professional_id: Mapped[int | None] = mapped_column(
+        ForeignKey("professionals.id", ondelete="RESTRICT"), index=True
+    )
+    fiche_version_id: Mapped[int | None] = mapped_column(
+        ForeignKey("fiche_versions.id", ondelete="RESTRICT"), index=True
+    )
+    notification_id: Mapped[int | None] = mapped_column(
+        ForeignKey("notifications.id", ondelete="RESTRICT"), index=True
+    )
+    patient_id: Mapped[int | None] = mapped_column(index=True)
+    status: Mapped[str] = mapped_column(String(12), default="pending")
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column()  # naive UTC
+    claimed_at: Mapped[datetime | None] = mapped_column()
+    claimed_by: Mapped[str | None] = mapped_column(String(120))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(index=True)
+    sent_at: Mapped[datetime | None] = mapped_column()
+    acknowledged_at: Mapped[datetime | None] = mapped_column()
+    failed_at: Mapped[datetime | None] = mapped_column()
+    version: Mapped[int] = mapped_column(default=1)
+
+    professional = relationship("Professional")
+    fiche_version = relationship("FicheVersion")
+    notification = relationship("Notification")
+
+    __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def status_label(self) -> str:
+        return STATUSES.get(self.status, self.status)
+
+    @property
+    def kind_label(self) -> str:
+        return KINDS.get(self.kind, self.kind)
+
+    @property
+    def role_label(self) -> str:
+        return ROLES.get(self.recipient_role, self.recipient_role)

@@ -1,0 +1,110 @@
+"""The e-mail of each transmission: a signed fiche (MSSanté message with IHE_XDM.ZIP), or a
+meeting notification to a referring physician or a participant (French, plain text; the
+published agenda carries its PDF and .ics)."""
+
+from __future__ import annotations
+
+from email.message import EmailMessage
+from email.utils import format_datetime as rfc5322_date
+
+from flask import current_app
+
+from ..core.timeutil import format_date, to_paris
+from ..extensions import db
+from .message import build_message
+from .models import Transmission
+
+SUBJECTS = {
+    "case_scheduled": "Dossier RCP inscrit à la séance du {when}",
+    "case_postponed": "Dossier RCP reporté à la séance du {when}",
+    "case_refused": "Dossier RCP non retenu pour la séance du {when}",
+    "agenda_published": "Ordre du jour de la {rcp} — séance du {when}",
+}
+BODIES = {
+    "case_scheduled": "Le dossier de votre patient(e) {patient} est inscrit à l'ordre du jour de "
+    "la {rcp}, séance du {when_long}.",
+    "case_postponed": "Le dossier de votre patient(e) {patient} est reporté à la séance du "
+    "{when_long} de la {rcp}.\nMotif : {reason}",
+    "case_refused": "Le dossier de votre patient(e) {patient} n'a pas été retenu pour la séance "
+    "du {when_long} de la {rcp}.\nMotif : {reason}",
+    "agenda_published": "L'ordre du jour de la {rcp}, séance du {when_long}, est publié. Vous le "
+    "trouverez en pièce jointe, avec l'invitation à ajouter à votre agenda.",
+}
+
+
+def _initials(patient) -> str:
+    """Initials and birth year only: a notification does not need the full identity."""
+    return (
+        f"{patient.birth_name[:1].upper()}. {patient.first_birth_first_name[:1].upper()}. "
+        f"(né(e) en {patient.birth_date.year})"
+    )
+
+
+def build_for(transmission: Transmission) -> EmailMessage:
+    if transmission.kind == "fiche":
+        return _fiche_message(transmission)
+    return _notification_message(transmission)
+
+
+def _fiche_message(transmission: Transmission) -> EmailMessage:
+    version = transmission.fiche_version
+    config = current_app.config
+    return build_message(
+        version.snapshot_dict(),
+        version.document("pdf").content,
+        version.document("cda").content,
+        sender=config["RCP_MSSANTE_SENDER"],
+        recipient=transmission.recipient_address,
+        message_id=transmission.message_id,
+        submission_time=transmission.created_at,
+        source_oid=config["RCP_OID_ROOT"],
+        read_receipt_to=config["RCP_MSSANTE_SENDER"],
+        product_reference=config["RCP_MSSANTE_NIL"],
+    )
+
+
+def _notification_message(transmission: Transmission) -> EmailMessage:
+    from ..cases.models import Case
+    from ..meetings import agenda, documents
+    from ..meetings.models import MeetingSession
+
+    notification = transmission.notification
+    session = db.session.get(MeetingSession, notification.session_id)
+    case = db.session.get(Case, notification.case_id) if notification.case_id else None
+    values = {
+        "rcp": session.rcp.name,
+        "when": format_date(session.starts_at),
+        "when_long": documents.long_date_fr(session.starts_at),
+        "patient": _initials(case.patient) if case else "",
+        "reason": notification.reason or "non précisé",
+    }
+    config = current_app.config
+    message = EmailMessage()
+    message["Subject"] = SUBJECTS[transmission.kind].format(**values)
+    message["From"] = config["RCP_MSSANTE_SENDER"]
+    message["To"] = transmission.recipient_address
+    message["Message-ID"] = transmission.message_id
+    message["Date"] = rfc5322_date(to_paris(transmission.created_at))
+    body = BODIES[transmission.kind].format(**values)
+    public = config["RCP_PUBLIC_URL"].rstrip("/")
+    message.set_content(
+        f"Bonjour,\n\n{body}\n\nApplication RCP : {public}\n\nMessage automatique, merci de ne "
+        "pas y répondre.\n",
+        charset="utf-8",
+    )
+    if transmission.kind == "agenda_published":
+        items = agenda.agenda_items(session)
+        message.add_attachment(
+            documents.agenda_pdf_bytes(session, items),
+            maintype="application",
+            subtype="pdf",
+            filename="ordre-du-jour.pdf",
+        )
+        message.add_attachment(
+            documents.ics_bytes(session),
+            maintype="text",
+            subtype="calendar",
+            filename="seance.ics",
+            params={"method": "PUBLISH"},
+        )
+    return message

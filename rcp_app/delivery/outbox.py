@@ -1,0 +1,140 @@
+"""Creating transmissions, in the transaction of the event they report.
+
+A signed fiche version goes to: the regional DCC (address of the RCP, else of its
+establishment), the referring physician, the GP, each correspondent in copy, and — when
+``RCP_DELIVER_TO_DMP`` is on — the patient's shared record (its own channel). A recipient
+without a usable address still gets a row, failed at once with the reason, so that the
+coordinators see it on the delivery dashboard instead of a silent gap.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import current_app
+
+from ..core import audit
+from ..core.timeutil import utcnow
+from ..directory.models import Professional
+from ..extensions import db
+from .models import Transmission
+
+NO_ADDRESS = "Aucune adresse de messagerie sécurisée (MSSanté) n'est connue pour ce destinataire."
+NO_DCC = (
+    "Aucune adresse du DCC n'est configurée pour cette RCP ni pour son établissement "
+    "(annuaire, fiche de la RCP ou de l'établissement)."
+)
+
+
+def sender_domain() -> str:
+    return current_app.config["RCP_MSSANTE_SENDER"].rsplit("@", 1)[-1]
+
+
+def message_id(*parts) -> str:
+    """A stable RFC 5322 Message-ID: the same transmission always carries the same one.
+
+    Kept short enough that the header is never folded (a folded Message-ID is valid but
+    some gateways compare it with its folding whitespace)."""
+    local = ".".join(str(p) for p in parts)
+    return f"<{local}@{sender_domain()}>"
+
+
+def _short(document_id: str) -> str:
+    """80 bits of the document's random UUID: unique enough, and short."""
+    return document_id.replace("-", "")[:20]
+
+
+def _row(kind: str, role: str, address: str | None, now: datetime, mid: str, **fields):
+    row = Transmission(
+        kind=kind,
+        recipient_role=role,
+        recipient_address=(address or "").strip(),
+        message_id=mid,
+        status="pending",
+        attempts=0,
+        next_attempt_at=now,
+        created_at=now,
+        **fields,
+    )
+    if not row.recipient_address:
+        row.status, row.failed_at = "failed", now
+        row.last_error = NO_DCC if role == "dcc" else NO_ADDRESS
+    db.session.add(row)
+    return row
+
+
+def fiche_recipients(case, rcp) -> list[tuple[str, str | None, Professional | None]]:
+    """(role, address, professional) for every recipient of a fiche of ``case``."""
+    recipients: list[tuple[str, str | None, Professional | None]] = [
+        ("dcc", rcp.dcc_address or rcp.establishment.dcc_address, None),
+        ("requester", case.requester.mssante_address, case.requester),
+    ]
+    if case.gp is not None:
+        recipients.append(("gp", case.gp.mssante_address, case.gp))
+    seen = {case.requester_id, case.gp_id}
+    for correspondent in case.correspondents:
+        if correspondent.id not in seen:
+            recipients.append(("correspondent", correspondent.mssante_address, correspondent))
+            seen.add(correspondent.id)
+    return recipients
+
+
+def enqueue_fiche(version, case, rcp, now: datetime | None = None) -> list[Transmission]:
+    """One transmission per recipient of a newly signed fiche version."""
+    now = now or utcnow()
+    rows = []
+    for role, address, professional in fiche_recipients(case, rcp):
+        rows.append(
+            _row(
+                "fiche",
+                role,
+                address,
+                now,
+                message_id(
+                    "f", _short(version.document_id), role, professional.id if professional else 0
+                ),
+                fiche_version=version,
+                professional=professional,
+                patient_id=case.patient_id,
+            )
+        )
+    if current_app.config["RCP_DELIVER_TO_DMP"]:
+        rows.append(
+            _row(
+                "fiche",
+                "patient_record",
+                current_app.config["RCP_DMP_ADDRESS"],
+                now,
+                message_id("f", _short(version.document_id), "dmp"),
+                channel="dmp",
+                fiche_version=version,
+                patient_id=case.patient_id,
+            )
+        )
+    db.session.flush()
+    audit.record(
+        "delivery.enqueue",
+        "fiche",
+        version.fiche_id,
+        patient_id=case.patient_id,
+        details={
+            "version": version.version,
+            "transmissions": [[r.id, r.recipient_role, r.status] for r in rows],
+        },
+    )
+    return rows
+
+
+def enqueue_notification(notification, professional: Professional, patient_id=None):
+    """The e-mail of a meeting notification (case scheduled, postponed, refused; agenda)."""
+    role = "participant" if notification.kind == "agenda_published" else "requester"
+    return _row(
+        notification.kind,
+        role,
+        professional.mssante_address,
+        notification.created_at,
+        message_id("n", notification.id, notification.kind),
+        notification=notification,
+        professional=professional,
+        patient_id=patient_id,
+    )

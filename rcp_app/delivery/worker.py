@@ -1,0 +1,197 @@
+"""The delivery worker: claim due transmissions, send them over SMTP, record the outcome.
+
+Claiming is one short transaction: on PostgreSQL ``SELECT … FOR UPDATE SKIP LOCKED`` lets
+several workers (on several machines) share the outbox without ever taking the same row; on
+SQLite one worker runs. A claimed row is « sending » with a lease: a worker killed in the
+middle of a send leaves it so, and once the lease has expired any worker takes it again — with
+the same Message-ID. The guarantee is at-least-once delivery with a stable deduplication key.
+Sending happens outside any transaction, so a slow SMTP server never holds a database lock.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import and_, or_, select, update
+
+from ..core import audit
+from ..core.timeutil import utcnow
+from ..extensions import db
+from .models import Transmission
+from .notices import build_for
+from .smtp import SmtpConnection, SmtpSettings
+
+log = logging.getLogger(__name__)
+MAX_BACKOFF = timedelta(hours=6)
+
+
+@dataclass
+class BatchReport:
+    claimed: int = 0
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+    details: list[str] = field(default_factory=list)
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def claim(limit: int, worker: str, now: datetime | None = None) -> list[int]:
+    """Mark up to ``limit`` due transmissions « sending » for this worker; returns their ids."""
+    now = now or utcnow()
+    lease = timedelta(seconds=current_app.config["RCP_DELIVERY_LEASE_SECONDS"])
+    due = or_(
+        and_(Transmission.status == "pending", Transmission.next_attempt_at <= now),
+        and_(Transmission.status == "sending", Transmission.claimed_at < now - lease),
+    )
+    stmt = (
+        select(Transmission.id).where(due).order_by(Transmission.next_attempt_at, Transmission.id)
+    )
+    stmt = stmt.limit(limit)
+    if db.engine.dialect.name == "postgresql":
+        stmt = stmt.with_for_update(skip_locked=True)
+    ids = list(db.session.scalars(stmt))
+    if ids:
+        db.session.execute(
+            update(Transmission)
+            .where(Transmission.id.in_(ids))
+            .values(
+                status="sending",
+                claimed_at=now,
+                claimed_by=worker,
+                attempts=Transmission.attempts + 1,
+                version=Transmission.version + 1,
+            )
+            .execution_options(synchronize_session=False)
+        )
+    db.session.commit()
+    return ids
+
+
+def _backoff(attempts: int) -> timedelta:
+    base = timedelta(seconds=current_app.config["RCP_DELIVERY_BACKOFF_SECONDS"])
+    return min(base * (2 ** max(attempts - 1, 0)), MAX_BACKOFF)
+
+
+def record_outcome(transmission: Transmission, outcome: str, detail: str, now: datetime) -> str:
+    """sent / temporary / permanent -> the row's new status (and its audit row)."""
+    maximum = current_app.config["RCP_DELIVERY_MAX_ATTEMPTS"]
+    if outcome == "sent":
+        transmission.status, transmission.sent_at, transmission.last_error = "sent", now, None
+    elif outcome == "temporary" and transmission.attempts < maximum:
+        transmission.status = "pending"
+        transmission.next_attempt_at = now + _backoff(transmission.attempts)
+        transmission.last_error = detail
+    else:
+        transmission.status, transmission.failed_at = "failed", now
+        transmission.last_error = (
+            detail
+            if outcome == "permanent"
+            else f"Abandon après {transmission.attempts} tentatives. Dernière erreur : {detail}"
+        )
+    transmission.claimed_at = transmission.claimed_by = None
+    if transmission.notification is not None:
+        transmission.notification.status = {"sent": "sent", "failed": "failed"}.get(
+            transmission.status, "pending"
+        )
+    audit.record(
+        f"delivery.{transmission.status}",
+        "transmission",
+        transmission.id,
+        patient_id=transmission.patient_id,
+        details={
+            "kind": transmission.kind,
+            "role": transmission.recipient_role,
+            "to": transmission.recipient_address,
+            "attempt": transmission.attempts,
+            "message_id": transmission.message_id,
+            "error": transmission.last_error,
+        },
+    )
+    return transmission.status
+
+
+def deliver_batch(limit: int = 50, worker: str | None = None, now=None) -> BatchReport:
+    """Claim, send and record one batch (one SMTP connection for the batch)."""
+    worker = worker or worker_name()
+    report = BatchReport()
+    ids = claim(limit, worker, now)
+    report.claimed = len(ids)
+    if not ids:
+        return report
+    config = current_app.config
+    settings = SmtpSettings.from_config(config)
+    with SmtpConnection(settings) as connection:
+        for transmission_id in ids:
+            transmission = db.session.get(Transmission, transmission_id)
+            if transmission is None or transmission.claimed_by != worker:
+                continue  # taken over by another worker after our lease expired
+            try:
+                message = build_for(transmission)
+            except Exception as error:  # a message we cannot build will never be sent
+                log.exception("transmission %s: message not built", transmission_id)
+                outcome, detail = "permanent", f"Message impossible à construire : {error}"
+            else:
+                result = connection.send(
+                    message,
+                    envelope_from=config["RCP_MSSANTE_SENDER"],
+                    recipients=[transmission.recipient_address],
+                )
+                outcome, detail = result.outcome, result.detail
+            status = record_outcome(transmission, outcome, detail, now or utcnow())
+            db.session.commit()
+            report.sent += status == "sent"
+            report.retried += status == "pending"
+            report.failed += status == "failed"
+            if status != "sent":
+                report.details.append(f"{transmission.recipient_address or '—'} : {detail}")
+    return report
+
+
+def current_address(transmission: Transmission) -> str:
+    """The recipient's address as the directory gives it today (it may have been corrected)."""
+    if transmission.professional is not None:
+        return (transmission.professional.mssante_address or "").strip()
+    if transmission.recipient_role == "dcc" and transmission.fiche_version is not None:
+        rcp = transmission.fiche_version.fiche.session.rcp
+        return (rcp.dcc_address or rcp.establishment.dcc_address or "").strip()
+    if transmission.recipient_role == "patient_record":
+        return (current_app.config["RCP_DMP_ADDRESS"] or "").strip()
+    return transmission.recipient_address
+
+
+def resend(transmission: Transmission, now: datetime | None = None) -> None:
+    """Put a transmission back in the queue (coordinator's button); 409 while it is in flight."""
+    from ..core.errors import Conflict
+
+    if transmission.status == "sending":
+        raise Conflict(
+            "Ce message est en cours d'envoi : attendez la fin de la tentative avant de le "
+            "renvoyer."
+        )
+    transmission.recipient_address = current_address(transmission)
+    if not transmission.recipient_address:
+        raise Conflict(
+            "Aucune adresse n'est connue pour ce destinataire : complétez l'annuaire, puis "
+            "renvoyez."
+        )
+    previous = transmission.status
+    transmission.status = "pending"
+    transmission.next_attempt_at = now or utcnow()
+    transmission.attempts = 0
+    transmission.failed_at = None
+    db.session.flush()
+    audit.record(
+        "delivery.resend",
+        "transmission",
+        transmission.id,
+        patient_id=transmission.patient_id,
+        details={"previous_status": previous, "message_id": transmission.message_id},
+    )

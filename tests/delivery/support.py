@@ -1,0 +1,49 @@
+"""A signed fiche with its recipients (DCC, requester, GP, a correspondent)."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from rcp_app.auth.models import User
+from rcp_app.cases.models import Case
+from rcp_app.delivery.models import Transmission
+from rcp_app.directory.models import Professional
+from rcp_app.extensions import db
+from rcp_app.fiches import operations as fiche_ops
+from rcp_app.meetings.models import AgendaItem
+from tests.fiches.support import build_world
+
+DCC = "dcc@rcp-idf.mssante.fr"
+GP_SPECIALTY = "G15_10/SM26"
+
+
+def signed_fiche(app, make, *, dcc: str | None = DCC, gp_address="luc.bernard@medecin.mssante.fr"):
+    gp = make.professional(
+        last_name="Bernard",
+        first_name="Luc",
+        specialty_code=GP_SPECIALTY,
+        mssante_address=gp_address,
+    )
+    correspondent = make.professional(last_name="Roche", first_name="Anne")
+    world = build_world(app, make, rcp_fields={"dcc_address": dcc}, gp_id=gp.id, gp_unknown=False)
+    with app.app_context():
+        case = db.session.get(Case, world.case_id)
+        case.correspondents.append(db.session.get(Professional, correspondent.id))
+        db.session.commit()
+        item = db.session.get(AgendaItem, world.item_id)
+        fiche_ops.validate(item, db.session.get(User, world.validator_user_id))
+        db.session.commit()
+    world.gp_id = gp.id
+    return world
+
+
+def transmissions(app) -> list[Transmission]:
+    with app.app_context():
+        rows = list(db.session.scalars(select(Transmission).order_by(Transmission.id)))
+        for row in rows:
+            db.session.expunge(row)
+        return rows
+
+
+def by_role(app) -> dict[str, Transmission]:
+    return {t.recipient_role: t for t in transmissions(app)}
