@@ -130,21 +130,13 @@ def deliver_batch(limit: int = 50, worker: str | None = None, now=None) -> Batch
     settings = SmtpSettings.from_config(config)
     with SmtpConnection(settings) as connection:
         for transmission_id in ids:
-            transmission = db.session.get(Transmission, transmission_id)
-            if transmission is None or transmission.claimed_by != worker:
+            outcome, detail = _send_one(connection, transmission_id, worker, config)
+            if outcome is None:
                 continue  # taken over by another worker after our lease expired
-            try:
-                message = build_for(transmission)
-            except Exception as error:  # a message we cannot build will never be sent
-                log.exception("transmission %s: message not built", transmission_id)
-                outcome, detail = "permanent", f"Message impossible à construire : {error}"
-            else:
-                result = connection.send(
-                    message,
-                    envelope_from=config["RCP_MSSANTE_SENDER"],
-                    recipients=[transmission.recipient_address],
-                )
-                outcome, detail = result.outcome, result.detail
+            transmission = db.session.get(Transmission, transmission_id)
+            if transmission.claimed_by != worker:
+                db.session.rollback()
+                continue
             status = record_outcome(transmission, outcome, detail, now or utcnow())
             db.session.commit()
             report.sent += status == "sent"
@@ -165,6 +157,27 @@ def current_address(transmission: Transmission) -> str:
     if transmission.recipient_role == "patient_record":
         return (current_app.config["RCP_DMP_ADDRESS"] or "").strip()
     return transmission.recipient_address
+
+
+def _send_one(connection: SmtpConnection, transmission_id: int, worker: str, config):
+    """Build the message, end the transaction, then talk SMTP: no database lock (SQLite takes
+    its write lock at BEGIN) is held while a slow server answers."""
+    transmission = db.session.get(Transmission, transmission_id)
+    if transmission is None or transmission.claimed_by != worker:
+        db.session.rollback()
+        return None, None
+    address = transmission.recipient_address
+    try:
+        message = build_for(transmission)
+    except Exception as error:  # a message we cannot build will never be sent
+        log.exception("transmission %s: message not built", transmission_id)
+        db.session.rollback()
+        return "permanent", f"Message impossible à construire : {error}"
+    db.session.rollback()
+    result = connection.send(
+        message, envelope_from=config["RCP_MSSANTE_SENDER"], recipients=[address]
+    )
+    return result.outcome, result.detail
 
 
 def resend(transmission: Transmission, now: datetime | None = None) -> None:

@@ -25,6 +25,8 @@ from pyhanko_certvalidator.util import get_pyca_cryptography_hash
 
 from rcp_app.fiches.signing_verify import SignatureReport, load_trust_roots, verify_pdf
 
+from .sync import outside_event_loop
+
 __all__ = [
     "DEFAULT_FIELD_NAME",
     "Sealer",
@@ -125,7 +127,7 @@ class Sealer:
         )
         output = BytesIO()
         try:
-            pdf_signer.sign_pdf(writer, output=output)
+            outside_event_loop(lambda: pdf_signer.sign_pdf(writer, output=output))
         except Exception as exc:
             raise SealingError(_sealing_failure_message(exc, self.timestamped)) from exc
         return output.getvalue()

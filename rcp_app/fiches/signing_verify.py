@@ -24,6 +24,8 @@ from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko.sign.validation.status import PdfSignatureStatus
 from pyhanko_certvalidator import ValidationContext
 
+from .sync import outside_event_loop
+
 logger = logging.getLogger(__name__)
 
 NOT_A_PDF = "Le fichier n'est pas un PDF lisible (fichier corrompu, tronqué ou d'un autre type)."
@@ -84,7 +86,9 @@ def verify_pdf(pdf_bytes: bytes, trust_roots: list) -> SignatureReport:
         return SignatureReport(problems=[NO_SIGNATURE])
     try:
         roots = [_as_asn1_certificate(cert) for cert in trust_roots]
-        statuses = [_validate(signature, roots) for signature in signatures]
+        statuses = outside_event_loop(
+            lambda: [_validate(signature, roots) for signature in signatures]
+        )
     except Exception:
         logger.warning("Signature check: validation failed", exc_info=True)
         return SignatureReport(signed=True, problems=[UNREADABLE_SIGNATURE])

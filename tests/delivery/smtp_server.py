@@ -110,8 +110,10 @@ class _ScriptedHandler:
         step = self.owner._next_step("DATA", None)
         if not step.accepts:
             return await _refuse(server, step)
-        await asyncio.sleep(step.delay)
+        # Stored before the (delayed) reply, as a real server queues the message before its
+        # « 250 »: a client that dies while waiting has delivered it without knowing.
         number = self.owner._record(envelope, server.connection_number)
+        await asyncio.sleep(step.delay)
         return f"250 2.0.0 OK queued as {number}"
 
 

@@ -52,9 +52,16 @@ _screenshot_dirs: list[Path] = []
 
 
 def pytest_collection_modifyitems(config, items):
+    browser_tests = []
     for item in items:
         if E2E_DIR in Path(str(item.path)).resolve().parents:
             item.add_marker(pytest.mark.e2e)
+            browser_tests.append(item)
+    # Last: Playwright's sync API keeps an event loop running in the main thread until the
+    # session ends, and libraries calling asyncio.run (pyHanko) refuse to run under it.
+    last = set(browser_tests)
+    others = [item for item in items if item not in last]
+    items[:] = others + browser_tests
 
 
 def pytest_terminal_summary(terminalreporter):
