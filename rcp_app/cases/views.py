@@ -234,6 +234,9 @@ def _render_detail(case: Case, attachment_form=None, status=200):
             history.where(AuditEntry.action == "case.view").order_by(None).subquery()
         )
     )
+    from ..fiches.models import Fiche
+
+    fiche = db.session.scalar(select(Fiche).where(Fiche.case_id == case.id))
     labels = DisplayLabels()
     labels.add_case(case)
     names = field_labels()
@@ -241,6 +244,7 @@ def _render_detail(case: Case, attachment_form=None, status=200):
         render_template(
             "cases/detail.html",
             case=case,
+            fiche=fiche,
             missing=completeness.missing_items(case),
             frozen=ops.is_frozen(case),
             stage_notes={t.id: stage_notes(t) for t in case.tumours},

@@ -438,3 +438,21 @@ def preview_pdf(item: AgendaItem, user, now: datetime | None = None) -> bytes:
         details={"session_id": item.session_id},
     )
     return render_pdf(frozen, None)
+
+
+def transmissions_of(fiche: Fiche) -> list:
+    """Where each version of the fiche was sent, newest version first (one query)."""
+    from ..delivery.models import Transmission
+
+    return list(
+        db.session.scalars(
+            select(Transmission)
+            .join(FicheVersion, FicheVersion.id == Transmission.fiche_version_id)
+            .where(FicheVersion.fiche_id == fiche.id)
+            .options(
+                selectinload(Transmission.professional),
+                selectinload(Transmission.fiche_version),
+            )
+            .order_by(FicheVersion.version.desc(), Transmission.id)
+        )
+    )

@@ -141,6 +141,7 @@ def detail(fiche_id: int):
         item=item,
         current=next(v for v in fiche.versions if v.version == fiche.current_version),
         can_amend=ops.can_validate(current_user, item.session.rcp),
+        transmissions=ops.transmissions_of(fiche),
     )
     ops.record_view(fiche)
     db.session.commit()

@@ -80,3 +80,17 @@ def test_gp_sees_nothing_of_other_patients(app, make):
     assert client.get(f"/boite/fiches/{fiche.id}.pdf").status_code == 404
     with app.app_context():
         assert db.session.get(User, world.validator_user_id) is not None
+
+
+def test_fiche_and_case_pages_show_where_the_fiche_went(app, make, smtp_server, login, client):
+    world = signed_fiche(app, make)
+    deliver(app)
+    from tests.fiches.support import fiche_of
+
+    fiche = fiche_of(app, world.case_id)
+    login("physician")
+    page = client.get(f"/fiches/{fiche.id}").get_data(as_text=True)
+    assert "DCC régional" in page and "Médecin traitant — Dr BERNARD Luc" in page
+    assert page.count("Envoyé<br>") == 4
+    case_page = client.get(f"/dossiers/{world.case_id}").get_data(as_text=True)
+    assert f"/fiches/{fiche.id}" in case_page and "Fiche RCP signée (version 1)" in case_page
