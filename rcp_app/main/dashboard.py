@@ -11,7 +11,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload
 
 from ..cases import completeness, queries
@@ -107,3 +107,29 @@ def rcp_summaries(rcps: list[Rcp], now: datetime | None = None) -> list[RcpSumma
             summary.late = late[session.id]
         summaries.append(summary)
     return summaries
+
+
+def fiches_to_validate(professional_id: int | None) -> list[tuple]:
+    """(session, number of decisions ready for validation) in the RCPs this physician
+    validates (as coordinator or delegate), oldest session first; one query."""
+    from ..decisions.models import Decision
+    from ..fiches.models import RcpValidator
+    from ..meetings.models import AgendaItem
+
+    if professional_id is None:
+        return []
+    delegated = select(RcpValidator.rcp_id).where(RcpValidator.professional_id == professional_id)
+    rows = db.session.execute(
+        select(MeetingSession, func.count(Decision.id))
+        .join(AgendaItem, AgendaItem.session_id == MeetingSession.id)
+        .join(Decision, Decision.item_id == AgendaItem.id)
+        .join(Rcp, Rcp.id == MeetingSession.rcp_id)
+        .where(
+            Decision.state == "ready_for_validation",
+            MeetingSession.status.in_(("in_progress", "closed")),
+            or_(Rcp.coordinator_id == professional_id, Rcp.id.in_(delegated)),
+        )
+        .group_by(MeetingSession.id)
+        .order_by(MeetingSession.starts_at)
+    )
+    return [(session, count) for session, count in rows]

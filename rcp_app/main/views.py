@@ -62,6 +62,7 @@ def _physician_context() -> dict:
         "cases": cases,
         "missing": missing,
         "summaries": dashboard.rcp_summaries(rcps, now),
+        "to_validate": dashboard.fiches_to_validate(current_user.professional_id),
     }
 
 

@@ -262,3 +262,16 @@ def test_session_page_and_validation_through_the_web(app, client, world):
     assert download.data == version_bytes(app, world.case_id, 1)
     assert client.get(f"/fiches/{fiche.id}/v2.pdf").status_code == 404
     assert [a.action for a in audits(app, "fiche.download")] == ["fiche.download"]
+
+
+def test_home_lists_the_fiches_waiting_for_this_validator(app, client, world):
+    client.post("/connexion", data={"username": world.validator_username, "password": PASSWORD})
+    home = client.get("/").get_data(as_text=True)
+    assert "Fiches RCP à valider et signer" in home and "1 décision(s) prête(s)" in home
+    _validate(app, world)
+    assert "Fiches RCP à valider" not in client.get("/").get_data(as_text=True)
+
+
+def test_other_physicians_are_not_asked_to_validate(client, login, world):
+    login("physician")
+    assert "Fiches RCP à valider" not in client.get("/").get_data(as_text=True)
