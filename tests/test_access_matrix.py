@@ -266,12 +266,13 @@ MATRIX: list[tuple[str, str, str, dict[str, int]]] = [
     ),
     ("delivery.gp_inbox", "GET", "/boite", only(200, "gp")),
     ("delivery.gp_download", "GET", "/boite/fiches/{fiche}.pdf", only(404, "gp")),
-    ("delivery.mailbox_index", "GET", "/dev/courriels", only(200, "admin", "coordinator")),
+    # The stored messages carry the fiches (patient data): coordinators only, like the cases.
+    ("delivery.mailbox_index", "GET", "/dev/courriels", only(200, "coordinator")),
     (
         "delivery.mailbox_message",
         "GET",
         "/dev/courriels/absent.eml",
-        only(404, "admin", "coordinator"),
+        only(404, "coordinator"),
     ),
     # Last of the agenda rows: it takes the case off the agenda.
     (

@@ -150,7 +150,7 @@ def _development_only() -> None:
 
 
 @bp.route("/dev/courriels")
-@roles_required("coordinator", "admin")
+@roles_required("coordinator")
 def mailbox_index():
     _development_only()
     messages = mailbox.list_messages(Path(current_app.config["RCP_MAILBOX_DIR"]))
@@ -158,11 +158,14 @@ def mailbox_index():
 
 
 @bp.route("/dev/courriels/<name>")
-@roles_required("coordinator", "admin")
+@roles_required("coordinator")
 def mailbox_message(name: str):
+    """A stored message, raw (its attachments carry patient data: the reading is audited)."""
     _development_only()
     try:
         raw = mailbox.read_message(Path(current_app.config["RCP_MAILBOX_DIR"]), name)
     except (ValueError, FileNotFoundError):
         abort(404)
+    audit.record("delivery.mailbox_read", details={"message": name})
+    db.session.commit()
     return Response(raw, mimetype="text/plain; charset=utf-8")
