@@ -21,6 +21,8 @@ from zoneinfo import ZoneInfo
 
 from lxml import etree
 
+from ..fiches.identifiers import uuid_oid
+
 LCM = "urn:oasis:names:tc:ebxml-regrep:xsd:lcm:3.0"
 RIM = "urn:oasis:names:tc:ebxml-regrep:xsd:rim:3.0"
 NSMAP = {"lcm": LCM, "rim": RIM}
@@ -347,13 +349,14 @@ def _document_entry(objects, ids: _Ids, snapshot: dict, cda: bytes) -> None:
         xds_patient_id(snapshot),
         "XDSDocumentEntry.patientId",
     )
-    # The CDA id is a UUID root without extension: the XDS uniqueId is that root as written.
+    # The CDA id is the OID form of the version's UUID, without extension: the XDS uniqueId
+    # is that OID as written.
     _external_identifier(
         entry,
         ids,
         Scheme.DE_UNIQUE_ID,
         target,
-        document["id"].upper(),
+        uuid_oid(document["id"]),
         "XDSDocumentEntry.uniqueId",
     )
 

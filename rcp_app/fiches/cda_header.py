@@ -11,6 +11,7 @@ from .cda_xml import (
     loinc,
     template_ids,
 )
+from .identifiers import uuid_oid
 
 DOCUMENT_TEMPLATES = (
     "2.16.840.1.113883.2.8.2.1",  # HL7 France
@@ -28,7 +29,7 @@ def document_header(root, snapshot: dict) -> None:
     el(root, "typeId", root="2.16.840.1.113883.1.3", extension="POCD_HD000040")
     template_ids(root, *DOCUMENT_TEMPLATES)
     el(root, "templateId", root=FRCP_TEMPLATE, extension="2022.01")
-    el(root, "id", root=document["id"].upper())
+    el(root, "id", root=uuid_oid(document["id"]))
     code_el(root, "code", loinc("34794-8", "CR de réunion de concertation pluridisciplinaire"))
     el(root, "title", f"{document['title']} – {snapshot['rcp']['name']}")
     el(root, "effectiveTime", value=hl7_time(document["effective_time"]))
@@ -40,7 +41,7 @@ def document_header(root, snapshot: dict) -> None:
         displayName="Normal",
     )
     el(root, "languageCode", code="fr-FR")
-    el(root, "setId", root=document["set_id"].upper())
+    el(root, "setId", root=uuid_oid(document["set_id"]))
     el(root, "versionNumber", value=str(document["version"]))
 
 
@@ -235,7 +236,7 @@ def related_document(root, snapshot: dict) -> None:
     document = snapshot["document"]
     if document["version"] > 1 and document.get("replaces_id"):
         parent = el(el(root, "relatedDocument", typeCode="RPLC"), "parentDocument")
-        el(parent, "id", root=document["replaces_id"].upper())
+        el(parent, "id", root=uuid_oid(document["replaces_id"]))
 
 
 def component_of(root, snapshot: dict) -> None:

@@ -17,6 +17,7 @@ from lxml import html as lxml_html
 from rcp_app.delivery.message import build_message
 from rcp_app.delivery.xdm import build_xdm_zip
 from rcp_app.fiches.cda import build_cda
+from rcp_app.fiches.identifiers import uuid_oid
 from tests.fiches import samples
 
 LCM = "urn:oasis:names:tc:ebxml-regrep:xsd:lcm:3.0"
@@ -168,7 +169,7 @@ def test_unique_id_is_the_cda_document_id():
     cda_id = etree.fromstring(entries["IHE_XDM/SUBSET01/DOC0001.XML"]).find("h:id", NS).get("root")
     root = etree.fromstring(entries["IHE_XDM/SUBSET01/METADATA.XML"])
     assert external_id(root, SCHEMES["entryUniqueId"]) == cda_id
-    assert cda_id == snapshot["document"]["id"].upper()
+    assert cda_id == uuid_oid(snapshot["document"]["id"])
 
 
 def test_uri_names_the_cda_entry_of_the_subset():

@@ -8,6 +8,7 @@ import pytest
 from lxml import etree
 
 from rcp_app.fiches.cda import build_cda
+from rcp_app.fiches.identifiers import uuid_oid
 from tests.fiches import samples
 from tests.fiches.conformance import ans_cisis_dir, schematron_failures, xsd_errors
 
@@ -104,8 +105,8 @@ def test_generation_is_deterministic():
 def test_header_identifies_the_document_version():
     root = parse(build_cda(samples.organ_snapshot()))
     document = samples.ORGAN_BREAST["document"]
-    assert xpath(root, "h:id/@root") == [document["id"].upper()]
-    assert xpath(root, "h:setId/@root") == [document["set_id"].upper()]
+    assert xpath(root, "h:id/@root") == [uuid_oid(document["id"])]
+    assert xpath(root, "h:setId/@root") == [uuid_oid(document["set_id"])]
     assert xpath(root, "h:versionNumber/@value") == ["1"]
     assert xpath(root, "h:code/@code") == ["34794-8"]
     assert xpath(root, "h:templateId[@extension='2022.01']/@root") == ["1.2.250.1.213.1.1.1.8"]
@@ -116,10 +117,10 @@ def test_amendment_replaces_the_previous_version():
     snapshot = samples.amendment_snapshot()
     root = parse(build_cda(snapshot))
     assert xpath(root, "h:versionNumber/@value") == ["2"]
-    assert xpath(root, "h:setId/@root") == [snapshot["document"]["set_id"].upper()]
+    assert xpath(root, "h:setId/@root") == [uuid_oid(snapshot["document"]["set_id"])]
     assert xpath(root, "h:relatedDocument/@typeCode") == ["RPLC"]
     assert xpath(root, "h:relatedDocument/h:parentDocument/h:id/@root") == [
-        samples.ORGAN_BREAST["document"]["id"].upper()
+        uuid_oid(samples.ORGAN_BREAST["document"]["id"])
     ]
 
 
