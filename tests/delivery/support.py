@@ -34,6 +34,7 @@ def signed_fiche(app, make, *, dcc: str | None = DCC, gp_address="luc.bernard@me
         fiche_ops.validate(item, db.session.get(User, world.validator_user_id))
         db.session.commit()
     world.gp_id = gp.id
+    world.correspondent_id = correspondent.id
     return world
 
 

@@ -69,6 +69,16 @@ def test_gp_inbox_lists_own_patients_and_downloads(app, make):
     assert client.get(f"/fiches/{fiche.id}").status_code == 403
 
 
+def test_a_correspondent_in_copy_finds_the_fiche_too(app, make):
+    world = signed_fiche(app, make)
+    client = _gp_client(app, make, world.correspondent_id)
+    from tests.fiches.support import fiche_of
+
+    fiche = fiche_of(app, world.case_id)
+    assert "DUPONT Marie" in client.get("/boite").get_data(as_text=True)
+    assert client.get(f"/boite/fiches/{fiche.id}.pdf").status_code == 200
+
+
 def test_gp_sees_nothing_of_other_patients(app, make):
     world = signed_fiche(app, make)
     other_gp = make.professional(last_name="Autre", specialty_code="G15_10/SM26")
