@@ -81,15 +81,13 @@ def test_killed_worker_loses_nothing(own_database, tmp_path):
             stderr=subprocess.DEVNULL,
         )
         deadline = time.monotonic() + 60
-        # The first message is sent and recorded; the second one is in DATA.
-        while time.monotonic() < deadline and (
-            list(_statuses(app).values()).count("sent") < 1 or server.connections < 1
-        ):
-            time.sleep(0.05)
-        time.sleep(1.0)  # inside the server's 4-second wait on the second DATA
+        # The server stores a message before its delayed « 250 »: two stored messages mean the
+        # first was acknowledged and the worker now waits for the second one's reply.
+        while time.monotonic() < deadline and len(server.messages) < 2:
+            time.sleep(0.02)
+        assert len(server.messages) == 2, "the worker did not reach its second message"
         process.send_signal(signal.SIGKILL)
         process.wait(timeout=10)
-        time.sleep(4)  # the server finishes receiving the second message
         before = _statuses(app)
         assert sorted(before.values()) == ["sending", "sending", "sending", "sent"], before
         # Until the lease expires nobody touches the dead worker's messages.
