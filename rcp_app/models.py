@@ -14,7 +14,13 @@ from .cases.models import (  # noqa: F401
 from .core.audit import AuditEntry  # noqa: F401
 from .decisions.models import Decision, DecisionAlternative  # noqa: F401
 from .delivery.models import Transmission  # noqa: F401
-from .directory.models import Establishment, Professional, Rcp, RcpRequiredSpecialty  # noqa: F401
+from .directory.models import (  # noqa: F401
+    Establishment,
+    Professional,
+    Rcp,
+    RcpMember,
+    RcpRequiredSpecialty,
+)
 from .fiches.models import Fiche, FicheDocument, FicheVersion, RcpValidator  # noqa: F401
 from .meetings.models import AgendaItem, MeetingSession, Notification  # noqa: F401
 from .patients.models import Patient  # noqa: F401

@@ -849,3 +849,21 @@ def test_rcp_delegates_fiche_validation(app, client, login, make):
         assert db.session.get(Rcp, rcp_id).validator_ids == []
     [update] = audit_rows(app, "rcp.update", rcp_id)
     assert update["validators"] == {"old": [delegate.id], "new": []}
+
+
+def test_rcp_usual_participants(app, client, login, make):
+    establishment = make.establishment()
+    member = make.professional(last_name="Habitué", first_name="Luc")
+    login("coordinator")
+    response = client.post(
+        "/annuaire/rcp/nouvelle", data=rcp_data(establishment.id, member_ids=[str(member.id)])
+    )
+    assert response.status_code == 302, text(response)
+    with app.app_context():
+        rcp = db.session.scalar(select(Rcp).where(Rcp.national_id == "RCP-34-SEIN-01"))
+        assert rcp.member_ids == [member.id]
+        rcp_id = rcp.id
+    [created] = audit_rows(app, "rcp.create", rcp_id)
+    assert created["members"] == {"old": None, "new": [member.id]}
+    form = text(client.get(f"/annuaire/rcp/{rcp_id}/modifier"))
+    assert f'value="{member.id}" selected' in form or f'selected value="{member.id}"' in form

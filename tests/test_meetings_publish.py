@@ -176,3 +176,22 @@ def test_agenda_and_pool_pages_use_a_constant_number_of_queries(app, client, mak
         assert page.count('class="agenda-row"') == count
         counts.append(len(statements))
     assert counts[0] == counts[1], counts
+
+
+def test_usual_participants_are_invited(app, client, make, agenda, login):
+    from rcp_app.directory.models import Rcp, RcpMember
+    from rcp_app.extensions import db
+
+    member = make.professional(last_name="Radiologue", first_name="Paul")
+    with app.app_context():
+        rcp = db.session.get(Rcp, agenda["rcp"].id)
+        rcp.members = [RcpMember(professional_id=member.id)]
+        db.session.commit()
+    assert _publish(client, app, agenda["session"].id).status_code == 302
+    published = [n for n in notifications(app) if n[0] == "agenda_published"]
+    assert sorted(n[1] for n in published) == sorted(
+        [agenda["coordinator"].id, member.id, agenda["requester"].id]
+    )
+    pdf = client.get(f"/seances/{agenda['session'].id}/ordre-du-jour.pdf").data
+    text = PdfReader(io.BytesIO(pdf)).pages[0].extract_text()
+    assert "Dr COORDO Anne (coordonnateur)" in text and "Dr RADIOLOGUE Paul" in text

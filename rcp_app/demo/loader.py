@@ -17,7 +17,7 @@ from ..auth.passwords import hash_password
 from ..core import audit
 from ..core.text import search_key
 from ..core.timeutil import utcnow
-from ..directory.models import Establishment, Professional, Rcp, RcpRequiredSpecialty
+from ..directory.models import Establishment, Professional, Rcp, RcpMember, RcpRequiredSpecialty
 from ..extensions import db
 from ..patients.models import Patient
 from ..patients.operations import FIELDS, validate
@@ -139,6 +139,14 @@ def _add_rcps(
         )
         rcp.required_specialties = [
             RcpRequiredSpecialty(specialty_code=code) for code in sorted(spec.required)
+        ]
+        # Usual participants: the establishment's physicians of the required specialties.
+        rcp.members = [
+            RcpMember(professional=p)
+            for p in professionals.values()
+            if p.specialty_code in spec.required
+            and p.establishment is establishments[spec.establishment]
+            and p is not rcp.coordinator
         ]
         rows.append(rcp)
     db.session.add_all(rows)

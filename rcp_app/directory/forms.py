@@ -129,6 +129,9 @@ class RcpForm(BaseForm):
     validator_ids = SelectMultipleField(
         "Médecins délégués pour valider les fiches", coerce=int, render_kw={"size": 6}
     )
+    member_ids = SelectMultipleField(
+        "Participants habituels (invités à chaque séance)", coerce=int, render_kw={"size": 8}
+    )
     weekday = SelectField(
         "Jour habituel",
         coerce=optional_int,
@@ -184,6 +187,7 @@ class RcpForm(BaseForm):
             ]
         )
         self.validator_ids.choices = validator_choices(current.validator_ids if current else [])
+        self.member_ids.choices = validator_choices(current.member_ids if current else [])
         specialties = concept_choices(SPECIALTY)
         for code in current.required_specialty_codes if current else []:
             specialties = _with_current(specialties, code)

@@ -108,8 +108,16 @@ class Rcp(db.Model):
     validators = relationship(
         "RcpValidator", cascade="all, delete-orphan", order_by="RcpValidator.professional_id"
     )
+    # Usual participants: invited to every session (published agenda, .ics).
+    members: Mapped[list[RcpMember]] = relationship(
+        cascade="all, delete-orphan", order_by="RcpMember.professional_id"
+    )
 
     __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def member_ids(self) -> list[int]:
+        return [m.professional_id for m in self.members]
 
     @property
     def validator_ids(self) -> list[int]:
@@ -127,6 +135,19 @@ class Rcp(db.Model):
         if self.start_time:
             when += f" à {self.start_time:%H}h{self.start_time:%M}"
         return when
+
+
+class RcpMember(db.Model):
+    """A usual participant of an RCP, invited to each of its sessions."""
+
+    __tablename__ = "rcp_members"
+
+    rcp_id: Mapped[int] = mapped_column(ForeignKey("rcps.id", ondelete="CASCADE"), primary_key=True)
+    professional_id: Mapped[int] = mapped_column(
+        ForeignKey("professionals.id", ondelete="RESTRICT"), primary_key=True, index=True
+    )
+
+    professional: Mapped[Professional] = relationship()
 
 
 class RcpRequiredSpecialty(db.Model):

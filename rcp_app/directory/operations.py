@@ -462,44 +462,63 @@ def _set_required(rcp: Rcp, codes: list[str]) -> dict:
     return {"required_specialties": {"old": old, "new": codes}}
 
 
-def _validator_ids(values: dict, current: Rcp | None) -> list[int]:
-    """Delegated validators: professionals of the directory, active unless already chosen."""
-    ids = sorted(set(values.get("validator_ids") or []))
-    kept = set(current.validator_ids if current else [])
+# Lists of professionals attached to an RCP: form field -> (relationship, row model, message).
+PROFESSIONAL_LISTS = {
+    "validator_ids": (
+        "validators",
+        "Un médecin délégué doit être un professionnel actif de l'annuaire.",
+    ),
+    "member_ids": (
+        "members",
+        "Un participant habituel doit être un professionnel actif de l'annuaire.",
+    ),
+}
+
+
+def _professional_ids(values: dict, field: str, current: Rcp | None) -> list[int]:
+    """Professionals of the directory, active unless already in the list."""
+    ids = sorted(set(values.get(field) or []))
+    kept = set(getattr(current, field) if current else [])
     for pid in ids:
         professional = db.session.get(Professional, pid)
         if professional is None or not (professional.active or pid in kept):
-            raise DomainError(
-                "Un médecin délégué doit être un professionnel actif de l'annuaire.",
-                field="validator_ids",
-            )
+            raise DomainError(PROFESSIONAL_LISTS[field][1], field=field)
     return ids
 
 
-def _set_validators(rcp: Rcp, ids: list[int]) -> dict:
+def _row_model(relationship: str):
+    from ..directory.models import RcpMember
     from ..fiches.models import RcpValidator
 
-    old = rcp.validator_ids
+    return {"validators": RcpValidator, "members": RcpMember}[relationship]
+
+
+def _set_professionals(rcp: Rcp, field: str, ids: list[int]) -> dict:
+    relationship = PROFESSIONAL_LISTS[field][0]
+    old = getattr(rcp, field)
     if old == ids:
         return {}
-    keep = [v for v in rcp.validators if v.professional_id in ids]
-    rcp.validators = keep + [RcpValidator(professional_id=p) for p in ids if p not in old]
-    return {"validators": {"old": old, "new": ids}}
+    model = _row_model(relationship)
+    keep = [row for row in getattr(rcp, relationship) if row.professional_id in ids]
+    setattr(rcp, relationship, keep + [model(professional_id=p) for p in ids if p not in old])
+    return {relationship: {"old": old, "new": ids}}
 
 
 def create_rcp(**values) -> Rcp:
     clean, required = _rcp_values(values, None)
-    validators = _validator_ids(values, None)
+    lists = {field: _professional_ids(values, field, None) for field in PROFESSIONAL_LISTS}
     rcp = Rcp(**clean, created_at=utcnow())
     rcp.required_specialties = [RcpRequiredSpecialty(specialty_code=c) for c in required]
-    _set_validators(rcp, validators)
+    for field, ids in lists.items():
+        _set_professionals(rcp, field, ids)
     with _unique_guard(
         f"L'identifiant national {clean['national_id']} est déjà utilisé.", "national_id"
     ):
         db.session.add(rcp)
     details = {k: {"old": None, "new": _jsonable(v)} for k, v in clean.items()}
     details["required_specialties"] = {"old": None, "new": required}
-    details["validators"] = {"old": None, "new": validators}
+    for field, ids in lists.items():
+        details[PROFESSIONAL_LISTS[field][0]] = {"old": None, "new": ids}
     audit.record("rcp.create", "rcp", rcp.id, details=details)
     db.session.flush()
     return rcp
@@ -508,14 +527,15 @@ def create_rcp(**values) -> Rcp:
 def update_rcp(rcp: Rcp, *, version, **values) -> dict:
     _check_version(rcp, version, "Cette RCP", feminine=True)
     clean, required = _rcp_values(values, rcp)
-    validators = _validator_ids(values, rcp)
+    lists = {field: _professional_ids(values, field, rcp) for field in PROFESSIONAL_LISTS}
     with _unique_guard(
         f"L'identifiant national {clean['national_id']} est déjà utilisé.", "national_id"
     ):
         changes = _apply(rcp, clean, RCP_FIELDS)
         changes.update(_set_required(rcp, required))
-        changes.update(_set_validators(rcp, validators))
-        if changes and changes.keys() <= {"required_specialties", "validators"}:
+        for field, ids in lists.items():
+            changes.update(_set_professionals(rcp, field, ids))
+        if changes and changes.keys() <= {"required_specialties", "validators", "members"}:
             # A change of child rows alone does not bump the RCP's version: force it.
             rcp.version = rcp.version + 1
     if changes:

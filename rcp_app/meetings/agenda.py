@@ -512,9 +512,13 @@ def publish(session: MeetingSession, expected_version, now=None) -> None:
     session.status = "agenda_published"
     session.published_at = now
     _bump(session)
+    # The coordinator, the RCP's usual participants, then the referring physicians.
     recipients = []
     if session.rcp.coordinator_id is not None:
         recipients.append(session.rcp.coordinator_id)
+    for professional_id in session.rcp.member_ids:
+        if professional_id not in recipients:
+            recipients.append(professional_id)
     requesters = db.session.scalars(
         select(Case.requester_id).where(Case.id.in_([i.case_id for i in items]))
     )

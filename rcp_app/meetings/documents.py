@@ -9,9 +9,11 @@ from datetime import UTC, timedelta
 
 from flask import Response, render_template
 from icalendar import Calendar, Event
+from sqlalchemy import select
 
 from ..core import audit
 from ..core.timeutil import to_paris, utcnow
+from ..extensions import db
 from . import agenda
 from .models import MeetingSession
 
@@ -32,8 +34,18 @@ def long_date_fr(value) -> str:
 
 
 def invited(session: MeetingSession) -> list:
-    """Participants invited: the RCP's coordinator (the RCP members come with attendance)."""
-    return [session.rcp.coordinator] if session.rcp.coordinator is not None else []
+    """Participants invited: the RCP's coordinator, then its usual participants."""
+    from ..directory.models import Professional
+
+    people = [session.rcp.coordinator] if session.rcp.coordinator is not None else []
+    members = [pid for pid in session.rcp.member_ids if pid != session.rcp.coordinator_id]
+    if members:
+        people += db.session.scalars(
+            select(Professional)
+            .where(Professional.id.in_(members))
+            .order_by(Professional.last_name_key, Professional.first_name)
+        ).all()
+    return people
 
 
 def agenda_pdf_bytes(session: MeetingSession, items) -> bytes:
