@@ -35,6 +35,7 @@ EXPECTED_COUNTS = {
     "séance passée": 1,
     "fiches RCP signées": 2,
     "avenant": 1,
+    "fiche à valider": 1,
 }
 SURGERY_CODES = {
     "G15_10/SM05",

@@ -98,6 +98,41 @@ PAST_CASES = [
             "guideline_version": "2025",
         },
     ),
+    (
+        ("F", 40, 52),
+        {
+            "motive_treatment": True,
+            "organ_code": "76752008",
+            "phase_code": "MED-244",
+            "relapse_date": _ago(30),
+            "progression_local": True,
+            "performance_status": "0",
+            "synthesis": "Récidive locale isolée 6 ans après tumorectomie et radiothérapie du sein "
+            "gauche pour un carcinome canalaire infiltrant RH+.",
+            "question": "Mastectomie de rattrapage ?",
+            "tumour_rows": [
+                _tumour(
+                    "C50.4",
+                    "8500/3",
+                    35,
+                    {
+                        "clinical_t": "T1c",
+                        "clinical_n": "N0",
+                        "clinical_m": "M0",
+                        "laterality_code": "7771000",
+                    },
+                    {"breast.er": "90", "breast.pr": "50", "breast.her2": "1+"},
+                )
+            ],
+        },
+        {
+            "outcome": "discussed",
+            "proposal_code": SURGERY,
+            "proposal_details": "Mastectomie totale gauche de rattrapage, reconstruction différée.",
+            "guideline_name": "Référentiel régional cancers du sein",
+            "guideline_version": "2025",
+        },
+    ),
 ]
 DECIDED = {"file_complete": "yes", "quorum_status": "ORG-126"}
 
@@ -195,10 +230,11 @@ def hold_session(
 
 
 def add_past_session(rcp: Rcp, patients: list[Patient], author: User, now: datetime) -> dict:
-    """Hold last week's session of ``rcp`` and sign its fiches; returns the counts."""
+    """Hold last week's session of ``rcp`` and sign its fiches but the last one, left ready
+    for the coordinating physician to validate in the demo; returns the counts."""
     session, items, validator = hold_session(rcp, patients, author, now)
     end = session.starts_at + timedelta(hours=1)
-    versions = [fiche_ops.validate(item, validator, end) for item in items]
+    versions = [fiche_ops.validate(item, validator, end) for item in items[:-1]]
     first = versions[0].fiche
     fiche_ops.amend(
         first,
@@ -208,7 +244,12 @@ def add_past_session(rcp: Rcp, patients: list[Patient], author: User, now: datet
         first.current_version,
         end + timedelta(days=1),
     )
-    return {"séance passée": 1, "fiches RCP signées": len(versions), "avenant": 1}
+    return {
+        "séance passée": 1,
+        "fiches RCP signées": len(versions),
+        "avenant": 1,
+        "fiche à valider": len(items) - len(versions),
+    }
 
 
 def _record_attendance(session: MeetingSession, user: User, when: datetime) -> None:

@@ -100,6 +100,23 @@ class FicheVersion(db.Model):
         order_by="FicheDocument.kind", back_populates="version"
     )
 
+    @property
+    def signer_label(self) -> str:
+        """'Cachet RCP — Centre hospitalier X' from the stored RFC 4514 subject."""
+        from cryptography import x509
+        from cryptography.x509.oid import NameOID
+
+        try:
+            name = x509.Name.from_rfc4514_string(self.signer)
+        except ValueError:
+            return self.signer
+        parts = [
+            attribute.value
+            for oid in (NameOID.COMMON_NAME, NameOID.ORGANIZATION_NAME)
+            for attribute in name.get_attributes_for_oid(oid)
+        ]
+        return " — ".join(parts) or self.signer
+
     def snapshot_dict(self) -> dict:
         return json.loads(self.snapshot)
 
