@@ -105,7 +105,7 @@ def _one(item, validator, sealer, timings: dict[str, list[float]]) -> None:
     cda = build_cda(frozen)
     t_cda = time.perf_counter()
     html = pdf.fiche_html(frozen)
-    rendered = pdf.render_html_pdf(html, cda, frozen)
+    rendered = pdf.render_html_pdf(html, cda)
     t_pdf = time.perf_counter()
     sealer.sign(rendered, reason="Benchmark", location="Bench")
     t_sign = time.perf_counter()

@@ -29,6 +29,7 @@ from ..decisions.forms import CsrfForm
 from ..extensions import db
 from ..fiches import operations as fiche_ops
 from ..fiches.models import Fiche, FicheVersion
+from ..fiches.views import document_response
 from . import inbox, mailbox, worker
 from .models import Transmission
 
@@ -126,19 +127,7 @@ def gp_inbox():
 @roles_required("gp")
 def gp_download(fiche_id: int):
     fiche = inbox.fiche_for(current_user, fiche_id)
-    version = fiche_ops.current_version(fiche)
-    document = fiche_ops.load_document(version, "pdf")
-    fiche_ops.record_download(version, "pdf")
-    db.session.commit()
-    return Response(
-        document.content,
-        mimetype="application/pdf",
-        headers={
-            "Content-Disposition": (
-                f'attachment; filename="fiche-rcp-{fiche.set_id}-v{version.version}.pdf"'
-            )
-        },
-    )
+    return document_response(fiche, fiche_ops.current_version(fiche), "pdf")
 
 
 # --- the local mailbox of `make run` (development only) ---------------------------------------

@@ -267,11 +267,10 @@ def validate_ready(session: MeetingSession, user, now: datetime | None = None):
     check_can_validate(user, session.rcp)
     versions, skipped = [], []
     for item in ready_items(session):
-        missing = fiche_missing_items(item, decisions.decision_of(item))
-        if missing:
-            skipped.append((item, missing))
-        else:
+        try:
             versions.append(validate(item, user, now))
+        except IncompleteFiche as incomplete:  # refused before writing anything
+            skipped.append((item, incomplete.missing))
     return versions, skipped
 
 
@@ -300,7 +299,7 @@ def amend(
 ) -> FicheVersion:
     """A new signed version with the corrected decision and today's data, for a reason."""
     now = now or utcnow()
-    item = db.session.scalar(select(AgendaItem).where(AgendaItem.case_id == fiche.case_id))
+    item = item_of(fiche)
     check_can_validate(user, item.session.rcp)
     lock_fiche(fiche, expected_version)
     reason = str(reason or "").strip()

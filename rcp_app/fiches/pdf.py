@@ -103,10 +103,10 @@ def fiche_html(snapshot: dict) -> str:
 
 def render_pdf(snapshot: dict, cda: bytes | None) -> bytes:
     """The unsigned PDF/A-3b of a snapshot, embedding ``cda`` (relationship: Alternative)."""
-    return render_html_pdf(fiche_html(snapshot), cda, snapshot)
+    return render_html_pdf(fiche_html(snapshot), cda)
 
 
-def render_html_pdf(html: str, cda: bytes | None, snapshot: dict) -> bytes:
+def render_html_pdf(html: str, cda: bytes | None) -> bytes:
     from weasyprint import HTML, Attachment
 
     attachments = []

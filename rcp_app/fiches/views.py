@@ -148,20 +148,26 @@ def detail(fiche_id: int):
     return page
 
 
-def _download(fiche_id: int, version: int, kind: str) -> Response:
-    fiche = _fiche(fiche_id)
-    row = next((v for v in fiche.versions if v.version == version), None)
-    if row is None:
-        abort(404)
+def document_response(fiche: Fiche, row: FicheVersion, kind: str) -> Response:
+    """A stored document as an attachment, its digest checked and the download audited (the
+    clinical pages and the GP's inbox both serve fiches this way)."""
     document = ops.load_document(row, kind)
     ops.record_download(row, kind)
     db.session.commit()
-    name = FILE_NAMES[kind].format(set_id=fiche.set_id, version=version)
+    name = FILE_NAMES[kind].format(set_id=fiche.set_id, version=row.version)
     return Response(
         document.content,
         mimetype=document.media_type,
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
+
+
+def _download(fiche_id: int, version: int, kind: str) -> Response:
+    fiche = _fiche(fiche_id)
+    row = next((v for v in fiche.versions if v.version == version), None)
+    if row is None:
+        abort(404)
+    return document_response(fiche, row, kind)
 
 
 @bp.route("/fiches/<int:fiche_id>/v<int:version>.pdf")
@@ -193,7 +199,7 @@ def amend(fiche_id: int):
             )
         except DomainError as refused:
             db.session.rollback()
-            if refused.status_code not in (400,) and not isinstance(refused, ops.IncompleteFiche):
+            if refused.status_code != 400:  # 403, 409: the error page
                 raise
             error = refused
             fiche = _fiche(fiche_id)

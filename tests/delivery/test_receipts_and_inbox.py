@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from rcp_app.auth.models import User
 from rcp_app.delivery.mdn import build_mdn
 from rcp_app.delivery.receipts import import_folder
-from rcp_app.extensions import db
 from tests.delivery.support import DCC, by_role, signed_fiche
 from tests.delivery.test_worker import deliver
 from tests.fiches.support import version_bytes
@@ -88,8 +86,6 @@ def test_gp_sees_nothing_of_other_patients(app, make):
     fiche = fiche_of(app, world.case_id)
     assert "DUPONT" not in client.get("/boite").get_data(as_text=True)
     assert client.get(f"/boite/fiches/{fiche.id}.pdf").status_code == 404
-    with app.app_context():
-        assert db.session.get(User, world.validator_user_id) is not None
 
 
 def test_fiche_and_case_pages_show_where_the_fiche_went(app, make, smtp_server, login, client):

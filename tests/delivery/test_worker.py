@@ -15,7 +15,6 @@ from rcp_app.delivery import worker
 from rcp_app.delivery.models import Transmission
 from rcp_app.delivery.notices import build_for
 from rcp_app.delivery.smtp import SmtpConnection, SmtpSettings
-from rcp_app.directory.models import Professional
 from rcp_app.extensions import db
 from tests.delivery.smtp_server import Step
 from tests.delivery.support import DCC, by_role, signed_fiche, transmissions
@@ -222,7 +221,6 @@ def test_notifications_use_the_same_outbox(app, make, smtp_server):
     assert "DUPONT" not in received.data.decode("utf-8", "replace")  # initials only
     with app.app_context():
         assert db.session.scalar(select(Transmission.status)) == "sent"
-        assert db.session.get(Professional, requester.id) is not None
 
 
 def test_published_agenda_reaches_the_participant_with_pdf_and_ics(app, make, smtp_server):

@@ -51,7 +51,7 @@ def test_rendering_never_fetches_anything(app, resource):
     from weasyprint.urls import FatalURLFetchingError
 
     with app.app_context(), pytest.raises(FatalURLFetchingError, match="http"):
-        pdf.render_html_pdf(f"<html><body>{resource}<p>x</p></body></html>", None, {})
+        pdf.render_html_pdf(f"<html><body>{resource}<p>x</p></body></html>", None)
 
 
 def test_the_preview_is_marked_and_unsigned(app):
