@@ -10,20 +10,45 @@ SMTP_PORT ?= 8025
 RCP_TEST_POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 export FLASK_APP := wsgi
 
-.PHONY: install run test test-sqlite test-postgres test-e2e lint initial-migration clean
+.PHONY: install lock syscheck-run syscheck-test run test test-sqlite test-postgres test-e2e lint \
+	initial-migration clean
 
-$(STAMP): pyproject.toml
+# The exact versions (and hashes) the tests passed with: requirements.lock, generated from
+# pyproject.toml (dev extra included) by `make lock`. The project itself comes on top, alone.
+$(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet --require-hashes -r requirements.lock
+	$(BIN)/pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
 install: $(STAMP)
 
+# Regenerate requirements.lock after a change to pyproject.toml's dependencies. Versions
+# already locked are kept; `make lock LOCK_ARGS=--upgrade` (or --upgrade-package NAME) moves
+# them. pip-tools lives in its own virtualenv, so that it never changes the project's.
+LOCK_VENV := .venv-lock
+lock:
+	test -x $(LOCK_VENV)/bin/pip-compile || \
+		{ $(PYTHON) -m venv $(LOCK_VENV) && $(LOCK_VENV)/bin/pip install --quiet pip-tools; }
+	$(LOCK_VENV)/bin/pip-compile --quiet --extra dev --generate-hashes --strip-extras \
+		--allow-unsafe --no-emit-index-url --no-emit-find-links \
+		--custom-compile-command "make lock" $(LOCK_ARGS) -o requirements.lock pyproject.toml
+
+# The system packages (Debian) each command needs, checked first, named on one line with the
+# apt-get command that installs them (rcp_app/core/syscheck.py: standard library only, run
+# with the system Python before the virtualenv exists; -I keeps the script's folder off the
+# module path).
+syscheck-run:
+	@$(PYTHON) -I rcp_app/core/syscheck.py run
+
+syscheck-test:
+	@$(PYTHON) -I rcp_app/core/syscheck.py test
+
 # Besides the web application: a local SMTP server storing what it receives under
 # instance/mailbox (aiosmtpd; listed on /dev/courriels) and the delivery worker sending the
 # outbox to it. Ctrl+C stops all three.
-run: $(STAMP)
+run: syscheck-run $(STAMP)
 	$(BIN)/flask rcp setup
 	@trap 'kill $$mailbox $$deliver 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/python -m rcp_app.delivery.mailbox --dir instance/mailbox --port $(SMTP_PORT) & mailbox=$$!; \
@@ -36,14 +61,14 @@ run: $(STAMP)
 # tests/e2e: their own server on a SQLite file) run once, in the SQLite pass.
 test: test-sqlite test-postgres
 
-test-sqlite: $(STAMP)
+test-sqlite: syscheck-test $(STAMP)
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 # The browser tests alone (Debian's chromium, or RCP_E2E_CHROMIUM=/path/to/chromium).
-test-e2e: $(STAMP)
+test-e2e: syscheck-test $(STAMP)
 	$(BIN)/pytest -m e2e $(PYTEST_ARGS)
 
-test-postgres: $(STAMP)
+test-postgres: syscheck-test $(STAMP)
 	@if $(BIN)/python -m tests.support.pg_reachable "$(RCP_TEST_POSTGRES_URL)"; then \
 		echo "== PostgreSQL: $(RCP_TEST_POSTGRES_URL)"; \
 		RCP_TEST_DATABASE_URL="$(RCP_TEST_POSTGRES_URL)" $(BIN)/pytest -m "not e2e" $(PYTEST_ARGS); \
@@ -67,4 +92,4 @@ initial-migration: $(STAMP)
 		; status=$$?; mv /tmp/rcp-held-migrations/*.py migrations/versions/; rm -f /tmp/rcp-initial-migration.sqlite3; exit $$status
 
 clean:
-	rm -rf $(VENV) instance/*.sqlite3*
+	rm -rf $(VENV) $(LOCK_VENV) instance/*.sqlite3*

@@ -114,7 +114,10 @@ def make_app(url: str, attachments: str):
         {
             "SQLALCHEMY_DATABASE_URI": url,
             # Only what the benchmark sets: the caller's RCP_* environment does not leak in.
-            "ENV_VARS": {"RCP_SECRET_KEY": "bench-secret-key-not-for-production"},
+            "ENV_VARS": {
+                "RCP_SECRET_KEY": "bench-secret-key-not-for-production",
+                "RCP_AUDIT_KEY": "bench-audit-key",
+            },
             "RCP_ATTACHMENTS_DIR": attachments,
         }
     )

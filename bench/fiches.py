@@ -64,7 +64,7 @@ def _app(url: str, pki: Path):
     return create_app(
         {
             "SQLALCHEMY_DATABASE_URI": url,
-            "ENV_VARS": {"RCP_SECRET_KEY": "bench"},
+            "ENV_VARS": {"RCP_SECRET_KEY": "bench", "RCP_AUDIT_KEY": "bench"},
             "RCP_TEST_PKI_DIR": str(pki),
             "RCP_SEAL_P12": str(pki / "test-seal.p12"),
             "RCP_SEAL_PASSPHRASE": None,

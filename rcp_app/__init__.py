@@ -35,12 +35,18 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    from .core.uploads import register_body_limits
+
+    register_body_limits(app)  # first: the CSRF check reads the body
     csrf.init_app(app)
     login_manager.init_app(app)
 
     from . import models  # noqa: F401  (registers every table on the metadata)
     from .core import errors, security, templating
     from .core.cli import register_cli
+    from .core.converters import register_converters
+
+    register_converters(app)  # before any route: ``<int:…>`` ids are ASCII and bounded
 
     errors.register_error_handlers(app)
     security.register_security_headers(app)
@@ -77,4 +83,7 @@ def create_app(overrides: dict | None = None) -> Flask:
         delivery_bp,
     ):
         app.register_blueprint(blueprint)
+    from .core.resilience import register_resilience
+
+    register_resilience(app)  # last: wraps every registered view
     return app

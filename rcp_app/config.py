@@ -25,8 +25,8 @@ def _bool(value: str | None, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on", "oui"}
 
 
-def _load_or_create_secret(instance_path: Path) -> str:
-    key_file = instance_path / "secret_key"
+def _load_or_create_secret(instance_path: Path, name: str = "secret_key") -> str:
+    key_file = instance_path / name
     if key_file.exists():
         return key_file.read_text().strip()
     instance_path.mkdir(parents=True, exist_ok=True)
@@ -95,7 +95,11 @@ def build_config(instance_path: str, env: dict[str, str] | None = None) -> dict:
         "WTF_CSRF_TIME_LIMIT": None,  # the session lifetime already bounds the token
         "RCP_LOGIN_MAX_FAILURES": int(env.get("RCP_LOGIN_MAX_FAILURES", "5")),
         "RCP_LOGIN_LOCKOUT": timedelta(minutes=int(env.get("RCP_LOGIN_LOCKOUT_MINUTES", "15"))),
-        "RCP_LOGIN_IP_MAX_FAILURES": int(env.get("RCP_LOGIN_IP_MAX_FAILURES", "30")),
+        # Past this many failures from one address in the lockout window, each attempt from it
+        # waits STEP seconds more (at most MAX) before it is handled (auth/throttle.py).
+        "RCP_LOGIN_IP_SLOWDOWN_AFTER": int(env.get("RCP_LOGIN_IP_SLOWDOWN_AFTER", "30")),
+        "RCP_LOGIN_IP_DELAY_STEP_SECONDS": float(env.get("RCP_LOGIN_IP_DELAY_STEP_SECONDS", "0.5")),
+        "RCP_LOGIN_IP_DELAY_MAX_SECONDS": float(env.get("RCP_LOGIN_IP_DELAY_MAX_SECONDS", "5")),
         "RCP_PAGE_SIZE": int(env.get("RCP_PAGE_SIZE", "25")),
         "RCP_HSTS": production,
         # Reverse proxies whose X-Forwarded-* headers are trusted (rcp_app/__init__.py).
@@ -105,7 +109,32 @@ def build_config(instance_path: str, env: dict[str, str] | None = None) -> dict:
         # Case attachments (PDF): outside the web root, 20 MB each by default.
         "RCP_ATTACHMENTS_DIR": env.get("RCP_ATTACHMENTS_DIR") or str(instance / "attachments"),
         "RCP_MAX_ATTACHMENT_BYTES": attachment_bytes,
+        # Any request without a declared upload (core/uploads.py): forms and JSON.
+        "RCP_MAX_FORM_BYTES": int(env.get("RCP_MAX_FORM_BYTES", str(1024 * 1024))),
         **_fiche_settings(env, instance, production),
+        **_audit_settings(env, instance, production),
+    }
+
+
+def _audit_settings(env: dict[str, str], instance: Path, production: bool) -> dict:
+    """The audit chain's HMAC key (kept outside the database, like the seal) and the folder
+    where sealed checkpoints of the chain head are written (backed up separately)."""
+    key = env.get("RCP_AUDIT_KEY")
+    key_file = env.get("RCP_AUDIT_KEY_FILE")
+    if key_file:
+        key = Path(key_file).read_text().strip()
+    if not key:
+        if production:
+            raise ConfigurationError(
+                "RCP_AUDIT_KEY_FILE (ou RCP_AUDIT_KEY) est obligatoire quand RCP_ENV=production."
+            )
+        key = _load_or_create_secret(instance, "audit_key")
+    return {
+        "RCP_AUDIT_KEY": key,
+        "RCP_AUDIT_CHECKPOINT_DIR": env.get("RCP_AUDIT_CHECKPOINT_DIR")
+        or str(instance / "audit-checkpoints"),
+        # The delivery worker seals a checkpoint of the chain head this often (0: never).
+        "RCP_AUDIT_CHECKPOINT_MINUTES": int(env.get("RCP_AUDIT_CHECKPOINT_MINUTES", "60")),
     }
 
 
@@ -147,6 +176,10 @@ def _fiche_settings(env: dict[str, str], instance: Path, production: bool) -> di
         "RCP_PUBLIC_URL": env.get("RCP_PUBLIC_URL", "http://127.0.0.1:5000"),
         # Public verification page: attempts allowed per client address and per hour.
         "RCP_VERIFY_MAX_PER_HOUR": int(env.get("RCP_VERIFY_MAX_PER_HOUR", "30")),
+        # A sealed fiche is a few hundred kilobytes: larger uploads are refused unread.
+        "RCP_VERIFY_MAX_BYTES": int(env.get("RCP_VERIFY_MAX_BYTES", str(5 * 1024 * 1024))),
+        # CPU seconds one verification may use (it runs in a child process).
+        "RCP_VERIFY_CPU_SECONDS": int(env.get("RCP_VERIFY_CPU_SECONDS", "10")),
         **_delivery_settings(env, instance),
     }
 

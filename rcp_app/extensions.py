@@ -63,7 +63,27 @@ def _psycopg_connect(dbapi_connection, _record):
 
 @event.listens_for(Engine, "begin")
 def _sqlite_begin(conn):
-    if conn.dialect.name == "sqlite":
-        # IMMEDIATE takes the write lock up front: two requests that both read the audit chain
-        # head then append cannot interleave, and no deadlock-on-upgrade can happen.
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+    if conn.dialect.name != "sqlite":
+        return
+    from .core.transactions import wants_write_lock
+
+    # A transaction meant to write takes the write lock up front (IMMEDIATE): no failed
+    # read-to-write upgrade later. Reads (GET requests) begin DEFERRED and never take it, so
+    # they neither wait for writers nor make writers wait (core/transactions.py).
+    write = wants_write_lock()
+    conn.info["rcp_write"] = write
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
+@event.listens_for(Engine, "before_cursor_execute")
+def _sqlite_note_writes(conn, _cursor, statement, _parameters, _context, _executemany):
+    """A DEFERRED transaction that writes anyway has upgraded: its audit rows follow it."""
+    if (
+        conn.dialect.name == "sqlite"
+        and not conn.info.get("rcp_write")
+        and statement.lstrip()[:7].upper().startswith(_WRITE_VERBS)
+    ):
+        conn.info["rcp_write"] = True
+
+
+_WRITE_VERBS = ("INSERT", "UPDATE", "DELETE", "REPLACE", "CREATE", "DROP", "ALTER")

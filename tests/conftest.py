@@ -34,6 +34,8 @@ def database_url(tmp_path_factory):
 
 _ATTACHMENTS_DIR = tempfile.mkdtemp(prefix="rcp-test-attachments-")
 atexit.register(shutil.rmtree, _ATTACHMENTS_DIR, ignore_errors=True)
+_CHECKPOINT_DIR = tempfile.mkdtemp(prefix="rcp-test-audit-checkpoints-")
+atexit.register(shutil.rmtree, _CHECKPOINT_DIR, ignore_errors=True)
 # The seal and CA of the signed fiches: a test PKI generated once per run, on first use.
 PKI_DIR = tempfile.mkdtemp(prefix="rcp-test-pki-")
 atexit.register(shutil.rmtree, PKI_DIR, ignore_errors=True)
@@ -53,9 +55,14 @@ def make_app(database_url: str, **overrides):
         "WTF_CSRF_ENABLED": False,
         "SERVER_NAME": "rcp.test",
         # Only what the test sets: the developer's environment must not leak in.
-        "ENV_VARS": {"RCP_SECRET_KEY": "test-secret-key-not-for-production"},
+        "ENV_VARS": {
+            "RCP_SECRET_KEY": "test-secret-key-not-for-production",
+            "RCP_AUDIT_KEY": "test-audit-key-not-for-production",
+        },
         # Case attachments go to a temporary folder, never to instance/.
         "RCP_ATTACHMENTS_DIR": _ATTACHMENTS_DIR,
+        # Sealed audit checkpoints go to a temporary folder too.
+        "RCP_AUDIT_CHECKPOINT_DIR": _CHECKPOINT_DIR,
         **PKI_SETTINGS,
     }
     config.update(overrides)

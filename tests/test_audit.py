@@ -17,18 +17,18 @@ from rcp_app.extensions import db
 def _append(app, count: int = 3, **fields) -> list[int]:
     """Append ``count`` rows (committed inside the test transaction); return their seq."""
     with app.app_context():
-        seqs = [
+        entries = [
             audit.record(
                 fields.get("action", f"test.action{i}"),
                 fields.get("object_type"),
                 fields.get("object_id"),
                 patient_id=fields.get("patient_id"),
                 details={"n": i, "texte": "é"},
-            ).seq
+            )
             for i in range(count)
         ]
-        db.session.commit()
-    return seqs
+        db.session.commit()  # rows get their place in the chain at commit
+        return [entry.seq for entry in entries]
 
 
 def _tamper(sql: str, params: dict) -> None:

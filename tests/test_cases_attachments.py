@@ -3,6 +3,7 @@ only for the roles that see cases, everything audited, no orphan file."""
 
 from __future__ import annotations
 
+import errno
 import io
 from pathlib import Path
 
@@ -247,3 +248,45 @@ def test_upload_refused_once_the_agenda_is_published(app, client, login, make):
 )
 def test_safe_name(raw, clean):
     assert safe_name(raw) == clean
+
+
+def _half_written(self, data):
+    """A disk that fills up in the middle of the file."""
+    with open(self, "wb") as handle:
+        handle.write(data[: len(data) // 2])
+    raise OSError(errno.ENOSPC, "No space left on device")
+
+
+def _read_only(*_args, **_kwargs):
+    raise OSError(errno.EROFS, "Read-only file system")
+
+
+@pytest.mark.parametrize(
+    ("target", "replacement"),
+    [
+        ("pathlib.Path.write_bytes", _half_written),  # disk full while writing
+        ("os.replace", _read_only),  # the final rename refused
+        ("pathlib.Path.mkdir", _read_only),  # the folder cannot be created
+    ],
+)
+def test_storage_failure_leaves_nothing_and_says_so(
+    app, client, login, case, monkeypatch, target, replacement
+):
+    login("physician")
+    before = _stored_files(app)
+    with app.app_context():
+        audit_rows = db.session.scalar(select(db.func.count(AuditEntry.id)))
+    monkeypatch.setattr(target, replacement)
+    response = _upload(client, case.id, pdf_bytes())
+    monkeypatch.undo()
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "Stockage indisponible" in page
+    assert _stored_files(app) == before  # no .part left behind
+    assert _attachments(app, case.id) == []
+    with app.app_context():
+        uploads = db.session.scalar(
+            select(db.func.count(AuditEntry.id)).where(AuditEntry.action == "attachment.upload")
+        )
+        assert uploads == 0
+        assert db.session.scalar(select(db.func.count(AuditEntry.id))) >= audit_rows

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from rcp_app.cases.models import Case
 from rcp_app.core.audit import AuditEntry
 from rcp_app.core.timeutil import utcnow
+from rcp_app.directory.models import Rcp
 from rcp_app.extensions import db
 from rcp_app.meetings.models import MeetingSession
 from tests.support.case_data import case_form, new_url, only_case_id, world
@@ -142,22 +143,27 @@ def test_default_session_skips_one_whose_deadline_passed(app, client, make, logi
     assert f'<option selected value="{later.id}"' in html
 
 
-def test_sessions_are_generated_from_the_rcp_rhythm(app, client, make, login):
+def test_sessions_are_generated_from_the_rcp_rhythm_on_post_only(app, client, make, login):
+    """Showing the form writes nothing (a GET); posting it completes the RCP's calendar."""
     login("physician")
     rcp = make.rcp(weekday=3)
     patient = make.patient()
-    client.get(f"/dossiers/nouveau?patient_id={patient.id}&rcp_id={rcp.id}")
-    with app.app_context():
-        sessions = db.session.scalars(
-            select(MeetingSession).where(MeetingSession.rcp_id == rcp.id)
-        ).all()
-        assert len(sessions) == 6
-    client.get(f"/dossiers/nouveau?patient_id={patient.id}&rcp_id={rcp.id}")
-    with app.app_context():
-        count = len(
-            db.session.scalars(select(MeetingSession).where(MeetingSession.rcp_id == rcp.id)).all()
-        )
-    assert count == 6
+
+    def count() -> int:
+        with app.app_context():
+            return len(
+                db.session.scalars(
+                    select(MeetingSession).where(MeetingSession.rcp_id == rcp.id)
+                ).all()
+            )
+
+    url = f"/dossiers/nouveau?patient_id={patient.id}&rcp_id={rcp.id}"
+    client.get(url)
+    assert count() == 0
+    client.post(url, data={"action": "add_treatment"})
+    assert count() == 6
+    client.post(url, data={"action": "add_treatment"})
+    assert count() == 6
 
 
 def test_add_row_buttons_work_without_javascript(app, client, make, login):
@@ -478,3 +484,23 @@ def test_moving_a_submitted_case_recomputes_the_late_flag(app, client, make, log
     assert client.post(f"/dossiers/{case.id}/modifier", data=data).status_code == 302
     moved = _case(app, case.id)
     assert moved.session_id == later.id and not moved.is_late
+
+
+def test_a_saved_rcp_offers_its_sessions_on_the_form(app, client, make, login):
+    """The calendar is completed when the RCP is saved, so the form's GET can offer it."""
+    from tests.test_directory import rcp_data
+
+    establishment = make.establishment()
+    patient = make.patient()
+    login("coordinator")
+    response = client.post("/annuaire/rcp/nouvelle", data=rcp_data(establishment.id))
+    assert response.status_code == 302
+    with app.app_context():
+        rcp_id = db.session.scalar(select(Rcp.id).where(Rcp.national_id == "RCP-34-SEIN-01"))
+        sessions = db.session.scalars(
+            select(MeetingSession.id).where(MeetingSession.rcp_id == rcp_id)
+        ).all()
+    assert len(sessions) == 6
+    page = client.get(f"/dossiers/nouveau?patient_id={patient.id}&rcp_id={rcp_id}")
+    html = page.get_data(as_text=True)
+    assert all(f'value="{session_id}"' in html for session_id in sessions)

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import html as html_lib
 import re
-from datetime import date, timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
 
 from rcp_app.cases.models import Case, Tumour
+from rcp_app.core.timeutil import PARIS
 from rcp_app.extensions import db
 from tests.support.case_data import case_form, new_url, world
 
-TOMORROW = (date.today() + timedelta(days=1)).strftime("%d/%m/%Y")
+# The application's « today » is Paris's (near midnight UTC the two differ).
+TOMORROW = (datetime.now(PARIS).date() + timedelta(days=1)).strftime("%d/%m/%Y")
 
 REFUSALS = [
     # (field, typed value, message fragment)

@@ -100,6 +100,7 @@ def test_physician_home_is_audited_when_it_lists_cases(app, client, make, login)
         "view": "home",
         "page": 1,
         "result_ids": [case.id],
+        "patients": [case.patient_id],
     }
 
 

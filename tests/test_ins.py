@@ -28,12 +28,20 @@ def key_of(body13: str) -> str:
         "1854299123045" + key_of("1854299123045"),  # pseudo-month 42
         "1855099123045" + key_of("1855099123045"),  # pseudo-month 50
         "1859999123045" + key_of("1859999123045"),  # pseudo-month 99
+        "185037510002397",  # a multiple of 97: the key is 97, not 00
     ],
 )
 def test_valid_matricules(raw):
     matricule = ins.parse(raw)
     assert len(matricule.value) == 15
     assert matricule.value == ins.normalise(raw)
+
+
+def test_key_of_a_multiple_of_97_is_97():
+    assert 1850375100023 % 97 == 0
+    assert ins.compute_key("1850375100023") == 97
+    with pytest.raises(ins.InsError):
+        ins.parse("185037510002300")
 
 
 def test_corsica_keys_use_19_and_18():

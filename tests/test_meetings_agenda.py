@@ -327,7 +327,12 @@ def test_physician_sees_the_agenda_not_the_pool_and_the_view_is_audited(app, cli
     assert f"/dossiers/{waiting.id}" not in page and "Dossiers en attente" not in page
     assert "Monter" not in page and "Publier" not in page
     [entry] = audits(app, "session.agenda_view")
-    assert json.loads(entry.details) == {"cases": [item.case_id], "pool": []}
+    patient_id = _patient_of(app, item.case_id)
+    assert json.loads(entry.details) == {
+        "cases": [item.case_id],
+        "pool": [],
+        "patients": [patient_id],
+    }
 
 
 def test_home_counts_scheduled_cases_against_capacity(app, client, make, login):
@@ -341,3 +346,11 @@ def test_home_counts_scheduled_cases_against_capacity(app, client, make, login):
     row = html[html.index("RCP comptage") :]
     row = row[: row.index("</tr>")]
     assert "Capacité dépassée" in row and f"/seances/{session.id}" in row
+
+
+def _patient_of(app, case_id: int) -> int:
+    from rcp_app.cases.models import Case
+    from rcp_app.extensions import db
+
+    with app.app_context():
+        return db.session.get(Case, case_id).patient_id

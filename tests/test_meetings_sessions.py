@@ -134,7 +134,8 @@ def test_create_an_ad_hoc_session(app, client, make, login):
         ({"deadline_date": "2099-01-01"}, "La date limite d&#39;inscription doit précéder"),
         ({"capacity": "0"}, "Entre 1 et 200 dossiers."),
         ({"date": "31/02/2026"}, "date"),
-        ({"video_url": "pas une adresse"}, "Adresse web invalide."),
+        ({"video_url": "pas une adresse"}, "commençant par https://"),
+        ({"video_url": "http://visio.example.org/rcp"}, "commençant par https://"),
     ],
 )
 def test_bad_session_forms_save_nothing(app, client, make, login, fields, message):

@@ -5,7 +5,10 @@ from __future__ import annotations
 import html
 
 import pytest
+from sqlalchemy import select
 
+from rcp_app.auth.models import User
+from rcp_app.extensions import db
 from tests.conftest import csrf_token_from
 from tests.support.factories import PASSWORD
 
@@ -18,6 +21,7 @@ PRODUCTION_ENV = {
     "RCP_TRUST_ROOTS": "/etc/rcp/ac.pem",
     "RCP_OID_ROOT": "1.2.250.1.999.7",
     "RCP_PUBLIC_URL": "https://rcp.example.fr",
+    "RCP_AUDIT_KEY": "production-test-audit-key",
 }
 
 
@@ -218,10 +222,15 @@ def test_bad_query_parameters_never_500(client, login):
         assert "Erreur interne" not in text_of(response)
 
 
-def test_nul_characters_in_forms_never_500(client, login):
-    """PostgreSQL refuses NUL in text: such input must be refused before reaching it."""
+def test_nul_characters_in_forms_give_the_form_back_with_a_message(app, client, login):
+    """PostgreSQL refuses NUL in text: the input rule (core/text.py) refuses it next to the
+    field, before it reaches the database, instead of a bare 400 page."""
     response = client.post("/connexion", data={"username": "a\x00b", "password": "x\x00"})
-    assert response.status_code == 400 and "Requête invalide" in text_of(response)
+    assert response.status_code == 200
+    assert (
+        "Le champ « Identifiant » contient un caractère invisible non autorisé (U+0000)."
+        in text_of(response)
+    )
     login("admin")
     response = client.post(
         "/admin/utilisateurs/nouveau",
@@ -235,4 +244,7 @@ def test_nul_characters_in_forms_never_500(client, login):
             "confirm": "Abcdefgh-1234\x00",
         },
     )
-    assert response.status_code == 400
+    assert response.status_code in (200, 400)
+    assert "Le champ « Nom affiché » contient un caractère invisible" in text_of(response)
+    with app.app_context():
+        assert db.session.scalar(select(User).where(User.username == "nul")) is None

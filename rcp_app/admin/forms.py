@@ -6,6 +6,7 @@ from wtforms.validators import DataRequired, Length, Optional, Regexp, Validatio
 
 from ..auth.forms import USERNAME_RULE
 from ..auth.models import ROLE_LABELS
+from ..core.converters import coerce_choice_number
 from ..core.forms import BaseForm, VersionField
 
 NO_PROFESSIONAL = 0
@@ -42,7 +43,7 @@ class _AccountFields(BaseForm):
     # Choices are set by the view (directory professionals); 0 means "none".
     professional_id = SelectField(
         "Professionnel de santé associé",
-        coerce=int,
+        coerce=coerce_choice_number,
         choices=lambda: choices([(NO_PROFESSIONAL, "— Aucun —")]),
     )
     active = BooleanField("Compte actif", default=True)
@@ -111,7 +112,8 @@ class AuditFilterForm(BaseForm):
         "N° de patient",
         validators=[
             Optional(),
-            Regexp(r"^\s*\d{1,9}\s*$", message="Le numéro de patient est un nombre entier."),
+            # [0-9], not \d: Python's \d also matches « ٣ » (core/converters.py).
+            Regexp(r"^\s*[0-9]{1,9}\s*$", message="Le numéro de patient est un nombre entier."),
         ],
     )
     date_from = StringField(

@@ -10,9 +10,11 @@ from wtforms.fields.choices import SelectChoice
 
 from ..auth.models import ROLE_LABELS, User
 from ..core import audit, conflict
+from ..core.converters import parse_version
 from ..core.errors import Conflict, DomainError
 from ..core.forms import show_refusal
 from ..core.pagination import paginate, parse_page
+from ..core.patient_data import may_see_identities, no_patient_data
 from ..core.permissions import roles_required
 from ..core.timeutil import utcnow
 from ..directory.models import Professional
@@ -65,6 +67,7 @@ def _professional_choice(professional_id: int | None) -> int:
 
 
 @bp.route("/utilisateurs")
+@no_patient_data
 @roles_required("admin")
 def users():
     role = request.args.get("role", "")
@@ -91,6 +94,7 @@ def users():
 
 
 @bp.route("/utilisateurs/nouveau", methods=["GET", "POST"])
+@no_patient_data
 @roles_required("admin")
 def user_new():
     form = UserCreateForm()
@@ -119,6 +123,7 @@ def user_new():
 
 
 @bp.route("/utilisateurs/<int:user_id>/modifier", methods=["GET", "POST"])
+@no_patient_data
 @roles_required("admin")
 def user_edit(user_id: int):
     user = _load_user(user_id, lock=request.method == "POST")
@@ -139,7 +144,7 @@ def user_edit(user_id: int):
                     "professional_id": form.professional_id.data or None,
                     "active": form.active.data,
                 },
-                expected_version=int(version) if (version or "").isdigit() else None,
+                expected_version=parse_version(version),
                 by=current_user,
             )
         except Conflict:
@@ -163,6 +168,7 @@ def user_edit(user_id: int):
 
 
 @bp.route("/utilisateurs/<int:user_id>/deverrouiller", methods=["POST"])
+@no_patient_data
 @roles_required("admin")
 def user_unlock(user_id: int):
     user = _load_user(user_id, lock=True)
@@ -173,6 +179,7 @@ def user_unlock(user_id: int):
 
 
 @bp.route("/utilisateurs/<int:user_id>/reinitialiser-double-authentification", methods=["POST"])
+@no_patient_data
 @roles_required("admin")
 def user_reset_totp(user_id: int):
     user = _load_user(user_id, lock=True)
@@ -192,6 +199,7 @@ def user_reset_totp(user_id: int):
 
 
 @bp.route("/utilisateurs/<int:user_id>/mot-de-passe", methods=["GET", "POST"])
+@no_patient_data
 @roles_required("admin")
 def user_password(user_id: int):
     user = _load_user(user_id, lock=request.method == "POST")
@@ -217,6 +225,7 @@ def user_password(user_id: int):
 
 
 @bp.route("/audit")
+@no_patient_data
 @roles_required("admin")
 def audit_log():
     form = AuditFilterForm(formdata=request.args)
@@ -230,11 +239,20 @@ def audit_log():
         current_app.config["RCP_PAGE_SIZE"],
     )
     return render_template(
-        "admin/audit_log.html", form=form, page=page, details_text=audit_query.details_text
+        "admin/audit_log.html",
+        form=form,
+        page=page,
+        details_text=lambda entry: audit_query.details_text(
+            entry, clinical_content=may_see_identities(current_user)
+        ),
+        # The rows name patients by id; identities only for a viewer entitled to them (not
+        # the admin role: ids only).
+        identities=audit_query.patient_identities(page.items, current_user),
     )
 
 
 @bp.route("/audit/verification")
+@no_patient_data
 @roles_required("admin")
 def audit_verify():
     report = audit.verify_chain()

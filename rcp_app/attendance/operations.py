@@ -15,7 +15,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from ..core import audit
+from ..core.converters import parse_id
 from ..core.errors import Conflict, DomainError, PermissionDenied
+from ..core.patient_data import cases_named
+from ..core.text import clean_text
 from ..core.timeutil import utcnow
 from ..directory.models import Professional, Rcp
 from ..extensions import db
@@ -25,6 +28,8 @@ from ..terminology.models import Concept, find_concept
 from .models import MODES, Attendance, CaseRequiredSpecialty
 from .quorum import Attendee, QuorumResult, compute_quorum
 
+# Hand-parsed (the code is posted by a per-case form): the input rule names the field.
+SPECIALTY_LABEL = "Spécialité exigée en plus"
 FORBIDDEN = (
     "Seuls le secrétariat (coordination) et le médecin coordonnateur de la RCP peuvent "
     "enregistrer les présences et les spécialités exigées."
@@ -66,11 +71,6 @@ def _lock(attendance: Attendance) -> None:
     db.session.refresh(attendance, with_for_update=True)
 
 
-def _parse_id(raw) -> int | None:
-    text = str(raw if raw is not None else "").strip()
-    return int(text) if text.isdigit() and len(text) < 10 else None
-
-
 def _check_mode(mode) -> str:
     if mode not in MODES:
         raise DomainError("Choisissez le mode de présence : sur place ou à distance.", field="mode")
@@ -97,7 +97,7 @@ def record_attendance(
 ) -> Attendance:
     """Record that a professional of the directory attends the session."""
     check_can_manage(user, session.rcp)
-    pid = _parse_id(professional_id)
+    pid = parse_id(professional_id)
     professional = db.session.get(Professional, pid) if pid is not None else None
     if professional is None:
         raise DomainError(
@@ -216,7 +216,7 @@ def _lock_case(case) -> None:
 def add_case_specialty(case, user, specialty_code) -> CaseRequiredSpecialty:
     """The case needs this specialty on top of its RCP's rule (e.g. a pathologist)."""
     check_can_manage(user, case.rcp)
-    code = str(specialty_code or "").strip()
+    code = clean_text(str(specialty_code or ""), SPECIALTY_LABEL, "specialty_code").strip()
     concept = find_concept(SPECIALTY, code) if code else None
     if concept is None:
         raise DomainError("Choisissez une spécialité de la liste.", field="specialty_code")
@@ -241,7 +241,7 @@ def add_case_specialty(case, user, specialty_code) -> CaseRequiredSpecialty:
 
 def remove_case_specialty(case, user, specialty_code) -> None:
     check_can_manage(user, case.rcp)
-    code = str(specialty_code or "").strip()
+    code = clean_text(str(specialty_code or ""), SPECIALTY_LABEL, "specialty_code").strip()
     _lock_case(case)
     row = db.session.get(CaseRequiredSpecialty, (case.id, code)) if code else None
     if row is None:
@@ -383,3 +383,15 @@ def session_cases(session: MeetingSession) -> list:
         .order_by(Case.submitted_at, Case.id)
     )
     return ordered + [case for case in targeted if case.id not in seen]
+
+
+def record_page_view(session: MeetingSession, cases) -> None:
+    """The attendance page names the patients of the session's cases (none: no row)."""
+    if not cases:
+        return
+    audit.record(
+        "session.attendance_view",
+        "session",
+        session.id,
+        details=cases_named(cases),
+    )

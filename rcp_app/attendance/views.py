@@ -8,9 +8,9 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from ..core import audit
 from ..core.errors import DomainError
 from ..core.forms import show_refusal
+from ..core.patient_data import no_patient_data, shows_patient_data
 from ..core.permissions import roles_required
 from ..extensions import db
 from ..meetings.models import MeetingSession
@@ -69,13 +69,7 @@ def _render(session: MeetingSession, form: AttendanceForm | None = None):
         case_form = CaseSpecialtyForm(formdata=None, prefix=f"case{case.id}")
         case_form.set_choices(specialty_choices)
         case_forms[case.id] = case_form
-    if cases:  # the page shows patients' names
-        audit.record(
-            "session.attendance_view",
-            "session",
-            session.id,
-            details={"cases": [c.id for c in cases]},
-        )
+    ops.record_page_view(session, cases)
     html = render_template(
         "attendance/page.html",
         session=session,
@@ -97,12 +91,14 @@ def _render(session: MeetingSession, form: AttendanceForm | None = None):
 
 
 @bp.route("/seances/<int:session_id>/presences", methods=["GET"])
+@shows_patient_data
 @roles_required(*VIEWERS)
 def page(session_id: int):
     return _render(_session(session_id))
 
 
 @bp.route("/seances/<int:session_id>/presences", methods=["POST"])
+@shows_patient_data
 @roles_required(*VIEWERS)
 def add(session_id: int):
     session = _session(session_id)
@@ -149,6 +145,7 @@ def _small_action(session: MeetingSession, action, success: str, anchor: str = "
 
 
 @bp.route("/seances/<int:session_id>/presences/<int:attendance_id>/mode", methods=["POST"])
+@no_patient_data
 @roles_required(*VIEWERS)
 def set_mode(session_id: int, attendance_id: int):
     session = _session(session_id)
@@ -161,6 +158,7 @@ def set_mode(session_id: int, attendance_id: int):
 
 
 @bp.route("/seances/<int:session_id>/presences/<int:attendance_id>/quorum", methods=["POST"])
+@no_patient_data
 @roles_required(*VIEWERS)
 def set_quorum_member(session_id: int, attendance_id: int):
     session = _session(session_id)
@@ -174,6 +172,7 @@ def set_quorum_member(session_id: int, attendance_id: int):
 
 
 @bp.route("/seances/<int:session_id>/presences/<int:attendance_id>/depart", methods=["POST"])
+@no_patient_data
 @roles_required(*VIEWERS)
 def depart(session_id: int, attendance_id: int):
     session = _session(session_id)
@@ -186,6 +185,7 @@ def depart(session_id: int, attendance_id: int):
 
 
 @bp.route("/seances/<int:session_id>/presences/<int:attendance_id>/supprimer", methods=["POST"])
+@no_patient_data
 @roles_required(*VIEWERS)
 def remove(session_id: int, attendance_id: int):
     session = _session(session_id)
@@ -198,6 +198,7 @@ def remove(session_id: int, attendance_id: int):
 
 
 @bp.route("/seances/<int:session_id>/dossiers/<int:case_id>/specialites", methods=["POST"])
+@no_patient_data
 @roles_required(*VIEWERS)
 def case_specialty_add(session_id: int, case_id: int):
     session = _session(session_id)
@@ -212,6 +213,7 @@ def case_specialty_add(session_id: int, case_id: int):
 
 
 @bp.route("/seances/<int:session_id>/dossiers/<int:case_id>/specialites/retirer", methods=["POST"])
+@no_patient_data
 @roles_required(*VIEWERS)
 def case_specialty_remove(session_id: int, case_id: int):
     session = _session(session_id)

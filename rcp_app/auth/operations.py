@@ -7,20 +7,25 @@ from dataclasses import dataclass
 from functools import cache
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from ..core import audit
 from ..core.audit import Actor
 from ..core.errors import DomainError
 from ..core.timeutil import format_time, utcnow
+from ..core.transactions import release
 from ..extensions import db
+from . import throttle
 from . import totp as totp_lib
 from .models import LoginAttempt, User
 from .passwords import hash_password, needs_rehash, password_problem, verify_password
 
-GENERIC_LOGIN_ERROR = "Identifiant ou mot de passe incorrect."
-IP_THROTTLE_ERROR = (
-    "Trop de tentatives de connexion depuis ce poste. Réessayez dans quelques minutes."
+# One answer for every refused password step, whatever the account: unknown, wrong password,
+# locked (even with the right password). A locked account must not be told apart from an unknown
+# one (account enumeration); the message says that lockout exists.
+GENERIC_LOGIN_ERROR = (
+    "Identifiant ou mot de passe incorrect. Après plusieurs échecs, un compte est verrouillé "
+    "pendant quelques minutes : réessayez plus tard ou contactez un administrateur."
 )
 
 
@@ -54,18 +59,6 @@ def totp_required_for(user: User) -> bool:
     return user.role in current_app.config["RCP_TOTP_REQUIRED_ROLES"]
 
 
-def _ip_throttled(ip: str | None) -> bool:
-    if not ip:
-        return False
-    since = utcnow() - current_app.config["RCP_LOGIN_LOCKOUT"]
-    failures = db.session.scalar(
-        select(func.count(LoginAttempt.id)).where(
-            LoginAttempt.ip == ip, LoginAttempt.success.is_(False), LoginAttempt.at >= since
-        )
-    )
-    return failures >= current_app.config["RCP_LOGIN_IP_MAX_FAILURES"]
-
-
 def _register_failure(user: User | None, username: str, ip: str | None, reason: str) -> None:
     db.session.add(LoginAttempt(at=utcnow(), username=username[:120], ip=ip, success=False))
     if user is None:
@@ -92,21 +85,34 @@ def _register_failure(user: User | None, username: str, ip: str | None, reason: 
 
 
 def check_password_login(username: str, password: str, ip: str | None) -> LoginOutcome:
-    """First factor. Failures are recorded, so the caller commits whatever the outcome."""
+    """First factor. Failures are recorded, so the caller commits whatever the outcome.
+
+    Every path costs one Argon2 verification (an unknown username against a dummy hash, a
+    locked account against its own hash) and answers the same generic message: neither the
+    words nor the time tell an existing account from an unknown one. The slowdown wait and the
+    hash verification both happen outside any database transaction.
+    """
     username = (username or "").strip().lower()
-    if _ip_throttled(ip):
-        audit.record("auth.ip_throttled", details={"username": username[:120]})
-        return LoginOutcome(None, IP_THROTTLE_ERROR)
-    user = db.session.scalar(select(User).where(User.username == username).with_for_update())
-    if user is not None and _is_locked(user):
-        _register_failure(None, username, ip, "locked")
-        return LoginOutcome(None, _lockout_message(user))
+    failures, delay = throttle.slow_down(ip)
+    user = db.session.scalar(select(User).where(User.username == username))
+    password_hash = user.password_hash if user is not None else None
+    release()
+    password_ok = verify_password(password_hash or _dummy_hash(), password or "")
+    if delay:
+        audit.record(
+            "auth.ip_throttled",
+            details={"username": username[:120], "failures": failures, "delay": delay},
+        )
     if user is None:
-        verify_password(_dummy_hash(), password or "")
-    if user is None or not verify_password(user.password_hash, password or ""):
+        _register_failure(None, username, ip, "bad_password")
+        return LoginOutcome(None, GENERIC_LOGIN_ERROR)
+    # The write step: the account as it is now (another attempt may have locked it meanwhile).
+    db.session.refresh(user, with_for_update=True)
+    if _is_locked(user):
+        _register_failure(None, username, ip, "locked")
+        return LoginOutcome(None, GENERIC_LOGIN_ERROR)
+    if not password_ok or user.password_hash != password_hash:
         _register_failure(user, username, ip, "bad_password")
-        if user is not None and _is_locked(user):
-            return LoginOutcome(None, _lockout_message(user))
         return LoginOutcome(None, GENERIC_LOGIN_ERROR)
     if not user.active:
         _register_failure(None, username, ip, "inactive")
@@ -122,12 +128,17 @@ def check_password_login(username: str, password: str, ip: str | None) -> LoginO
 
 
 def check_totp_login(user: User, code: str, ip: str | None) -> str | None:
-    """Second factor; returns a French error or None when the code is accepted."""
+    """Second factor; returns a French error or None when the code is accepted.
+
+    The password was proven: here a locked account may say so.
+    """
+    failures, delay = throttle.slow_down(ip)
     # Lock the row: two requests carrying the same code cannot both pass the replay check.
     db.session.refresh(user, with_for_update=True)
-    if _ip_throttled(ip):
-        audit.record("auth.ip_throttled", "user", user.id)
-        return IP_THROTTLE_ERROR
+    if delay:
+        audit.record(
+            "auth.ip_throttled", "user", user.id, details={"failures": failures, "delay": delay}
+        )
     if _is_locked(user):
         return _lockout_message(user)
     if not user.active or not user.totp_secret:
@@ -154,6 +165,9 @@ def complete_login(user: User, ip: str | None) -> None:
 
 
 def record_logout(user: User) -> None:
+    """Log out: a new session token ends every session of this account (a copied cookie too,
+    and the user's other devices), as a password change does."""
+    user.session_token = new_session_token()
     audit.record("auth.logout", "user", user.id)
 
 

@@ -9,6 +9,7 @@ from flask_login import current_user, logout_user
 from sqlalchemy import select
 
 from ..core.audit import Actor, set_actor
+from ..core.converters import parse_id
 from ..extensions import db, login_manager
 from .models import User
 
@@ -21,9 +22,9 @@ login_manager.session_protection = "strong"
 @login_manager.user_loader
 def _load_user(token: str) -> User | None:
     user_id, _, session_token = token.partition(":")
-    if not user_id.isdigit():
+    if parse_id(user_id) is None:
         return None
-    user = db.session.scalar(select(User).where(User.id == int(user_id)))
+    user = db.session.scalar(select(User).where(User.id == parse_id(user_id)))
     if user is None or not user.active or user.session_token != session_token:
         return None
     return user

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import re
 import time
 
 import pyotp
@@ -31,7 +32,7 @@ def matching_step(
     A step at or before ``last_step`` is refused, so an observed code cannot be replayed.
     """
     code = (code or "").replace(" ", "")
-    if not (code.isdigit() and len(code) == 6):
+    if not re.fullmatch(r"[0-9]{6}", code):  # ASCII only: « ٣ » would reach compare_digest
         return None
     totp = pyotp.TOTP(secret)
     now = time.time() if at is None else at

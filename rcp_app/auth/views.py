@@ -15,6 +15,7 @@ from flask import (
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ..core.errors import DomainError
+from ..core.patient_data import no_patient_data
 from ..extensions import db
 from . import operations as ops
 from . import totp as totp_lib
@@ -77,6 +78,7 @@ def _pending_user(stage: str) -> User | None:
 
 
 @bp.route("/connexion", methods=["GET", "POST"])
+@no_patient_data
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("main.home"))
@@ -99,6 +101,7 @@ def login():
 
 
 @bp.route("/connexion/code", methods=["GET", "POST"])
+@no_patient_data
 def totp():
     user = _pending_user("totp")
     if user is None:
@@ -122,6 +125,7 @@ def _enrolment_context(user: User) -> dict:
 
 
 @bp.route("/connexion/activer-double-authentification", methods=["GET", "POST"])
+@no_patient_data
 def totp_enrol_pending():
     """Enrolment required by the role before the first login completes."""
     user = _pending_user("enrol")
@@ -143,6 +147,7 @@ def totp_enrol_pending():
 
 
 @bp.route("/deconnexion", methods=["POST"])
+@no_patient_data
 @login_required
 def logout():
     ops.record_logout(current_user)
@@ -154,6 +159,7 @@ def logout():
 
 
 @bp.route("/compte")
+@no_patient_data
 @login_required
 def account():
     return render_template(
@@ -164,6 +170,7 @@ def account():
 
 
 @bp.route("/compte/mot-de-passe", methods=["GET", "POST"])
+@no_patient_data
 @login_required
 def change_password():
     form = PasswordChangeForm()
@@ -185,6 +192,7 @@ def change_password():
 
 
 @bp.route("/compte/double-authentification", methods=["GET", "POST"])
+@no_patient_data
 @login_required
 def totp_setup():
     if current_user.totp_enabled:
@@ -207,6 +215,7 @@ def totp_setup():
 
 
 @bp.route("/compte/double-authentification/desactiver", methods=["POST"])
+@no_patient_data
 @login_required
 def totp_disable():
     try:

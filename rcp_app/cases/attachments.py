@@ -9,6 +9,7 @@ recorded one: a damaged or missing file is never served (``AttachmentDamaged``).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import logging
@@ -19,6 +20,7 @@ import uuid
 import warnings
 from pathlib import Path
 
+import pikepdf
 from pypdf import PdfReader
 
 from ..core import audit
@@ -27,6 +29,7 @@ from ..core.timeutil import format_date, utcnow
 from ..extensions import db
 from .models import ATTACHMENT_KINDS, Attachment, Case
 from .operations import check_editable
+from .pdf_content import TooComplex, active_content, refusal_message
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +88,29 @@ def check_pdf(data: bytes, max_bytes: int) -> None:
         ) from error
     if pages < 1:
         raise DomainError("Ce PDF ne contient aucune page.", field="file")
+    try:
+        found = active_content(data)
+    except (pikepdf.PdfError, TooComplex) as error:
+        raise DomainError(
+            "Ce PDF est endommagé ou illisible : enregistrez-le à nouveau puis rejoignez-le.",
+            field="file",
+        ) from error
+    if found:
+        raise DomainError(refusal_message(found), field="file")
+
+
+# ``add_attachment``'s default: the PDF has not been checked yet.
+NOT_CHECKED = object()
+
+
+def pdf_refusal(data: bytes, max_bytes: int) -> DomainError | None:
+    """``check_pdf`` as a value: the views run it on the uploaded bytes before any database
+    work (it is CPU work: no transaction, and so no SQLite write lock, is held meanwhile)."""
+    try:
+        check_pdf(data, max_bytes)
+    except DomainError as refusal:
+        return refusal
+    return None
 
 
 def path_of(root: str | os.PathLike, attachment: Attachment) -> Path:
@@ -99,12 +125,20 @@ def add_attachment(
     user,
     root: str | os.PathLike,
     max_bytes: int = DEFAULT_MAX_BYTES,
+    refusal: DomainError | None | object = NOT_CHECKED,
 ) -> Attachment:
-    """Check, record and store one PDF; the caller commits, or calls ``discard`` on failure."""
+    """Check, record and store one PDF; the caller commits, or calls ``discard`` on failure.
+
+    ``refusal``: what ``pdf_refusal(data, max_bytes)`` returned, when the caller checked the
+    file before opening its transaction.
+    """
     check_editable(case)
     if kind not in ATTACHMENT_KINDS:
         raise DomainError("Choisissez le type de document.", field="kind")
-    check_pdf(data, max_bytes)
+    if refusal is NOT_CHECKED:
+        check_pdf(data, max_bytes)
+    elif refusal is not None:
+        raise refusal
     digest = hashlib.sha256(data).hexdigest()
     attachment = Attachment(
         case_id=case.id,
@@ -123,21 +157,40 @@ def add_attachment(
         "case",
         case.id,
         patient_id=case.patient_id,
+        # The file name is left out of the audit rows (it often carries the patient's
+        # name): the attachment id refers to it.
         details={
             "attachment_id": attachment.id,
             "kind": kind,
-            "name": attachment.original_name,
             "size": len(data),
             "sha256": digest,
         },
     )
     # Written last: a refusal above leaves nothing on disk.
-    path = path_of(root, attachment)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_suffix(".part")
-    temporary.write_bytes(data)
-    os.replace(temporary, path)
+    store_file(path_of(root, attachment), data)
     return attachment
+
+
+STORAGE_UNAVAILABLE = (
+    "Stockage indisponible : la pièce jointe n'a pas été enregistrée. Réessayez plus tard ; "
+    "si le problème persiste, prévenez l'administrateur."
+)
+
+
+def store_file(path: Path, data: bytes) -> None:
+    """Write ``data`` at ``path`` whole or not at all: through a temporary file renamed into
+    place, removed on any failure (full or read-only disk), which becomes a French refusal
+    (the caller's transaction is then rolled back: no row without its file)."""
+    temporary = path.with_suffix(".part")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary.write_bytes(data)
+        os.replace(temporary, path)
+    except OSError as error:
+        log.error("attachment storage failed at %s: %s", path, error)
+        with contextlib.suppress(OSError):
+            temporary.unlink(missing_ok=True)
+        raise DomainError(STORAGE_UNAVAILABLE, field="file") from error
 
 
 def discard(root: str | os.PathLike, attachment: Attachment) -> None:
@@ -175,7 +228,7 @@ def read_for_download(case: Case, attachment: Attachment, root: str | os.PathLik
             "case",
             case.id,
             patient_id=case.patient_id,
-            details={"attachment_id": attachment.id, "name": attachment.original_name},
+            details={"attachment_id": attachment.id},
         )
         return data
     raise _integrity_failure(case, attachment, problem, found)
@@ -199,7 +252,6 @@ def _integrity_failure(case: Case, attachment: Attachment, problem: str, found: 
         patient_id=case.patient_id,
         details={
             "attachment_id": attachment.id,
-            "name": attachment.original_name,
             "problem": problem,
             "expected_sha256": attachment.sha256,
             "found_sha256": found,

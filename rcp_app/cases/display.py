@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from ..core.text import forbidden_character
 from ..core.timeutil import format_date
 from ..extensions import db
 from ..terminology import builtin as vs
@@ -13,6 +14,7 @@ from . import biomarkers
 from .models import Case, Tumour
 from .operations import SCALARS
 
+MAX_CODE = Concept.__table__.c.code.type.length
 _CASE_CODES = (
     ("appareil_code", vs.APPAREIL),
     ("organ_code", vs.ORGAN),
@@ -34,7 +36,9 @@ class DisplayLabels:
         self._labels: dict[str, dict[str, str]] = {}
 
     def add(self, value_set: str, code: str | None) -> None:
-        if code:
+        # A typed code shown again after a refusal may be anything (NUL, 10 000 characters):
+        # only what could be a stored code is looked up (PostgreSQL refuses NUL in a query).
+        if code and len(code) <= MAX_CODE and forbidden_character(code) is None:
             self._wanted.setdefault(value_set, set()).add(code)
 
     def add_case(self, case: Case) -> None:

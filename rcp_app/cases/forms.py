@@ -12,7 +12,6 @@ from wtforms import (
     BooleanField,
     FieldList,
     FileField,
-    Form,
     FormField,
     SelectField,
     SelectMultipleField,
@@ -22,7 +21,8 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional
 
-from ..core.forms import BaseForm, VersionField
+from ..core.converters import parse_id
+from ..core.forms import BaseForm, RowForm, VersionField
 from ..directory.models import Professional, Rcp
 from ..extensions import db
 from ..meetings.models import MeetingSession
@@ -54,14 +54,14 @@ def _unchecked_select(label: str, choices=None, **kwargs) -> SelectField:
     return SelectField(label, validate_choice=False, validators=[Optional()], **kwargs)
 
 
-class StagingRowForm(Form):
+class StagingRowForm(RowForm):
     system = StringField("Classification")
     system_version = StringField("Version")
     value = StringField("Stade")
     remove = BooleanField("Supprimer")
 
 
-class TumourRowForm(Form):
+class TumourRowForm(RowForm):
     diagnosis_date = StringField("Date du diagnostic")
     topography_code = StringField("Topographie (CIM-10)")
     morphology_code = StringField("Morphologie (CIM-O-3)")
@@ -90,7 +90,7 @@ for _marker in biomarkers.MARKERS:
     setattr(TumourRowForm, _marker.field_name, _field)
 
 
-class TreatmentRowForm(Form):
+class TreatmentRowForm(RowForm):
     type_code = _unchecked_select("Type de traitement")
     status = _unchecked_select("Statut", choices=[("", "— choisir —"), *TREATMENT_STATUSES.items()])
     treatment_date = StringField("Date")
@@ -273,7 +273,7 @@ class CaseFilterForm(BaseForm):
 
     def rcp_id(self) -> int | None:
         raw = self.rcp.data or ""
-        return int(raw) if raw.isdigit() and raw in {c.value for c in self.rcp.choices} else None
+        return parse_id(raw) if raw in {c.value for c in self.rcp.choices} else None
 
     def status(self) -> str | None:
         return self.statut.data if self.statut.data in STATUS_LABELS else None

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from ..core import audit
+from ..core.converters import parse_version
 from ..core.errors import Conflict, DomainError
 from ..core.timeutil import utcnow
 from ..extensions import db
@@ -102,11 +103,7 @@ def check_editable(case: Case) -> None:
 
 def _check_version(case: Case, expected_version) -> None:
     db.session.refresh(case, with_for_update=True)
-    try:
-        expected = int(str(expected_version).strip())
-    except (TypeError, ValueError):
-        expected = None
-    if expected != case.version:
+    if parse_version(expected_version) != case.version:
         raise StaleCase(STALE)
 
 

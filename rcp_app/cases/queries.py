@@ -7,6 +7,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from ..core import audit
 from ..core.pagination import Page, paginate
+from ..core.patient_data import patient_ids
 from ..extensions import db
 from .models import Case, Tumour
 
@@ -55,7 +56,12 @@ def list_cases(
         "case.list",
         "case",
         None,
-        details={**filters, "page": result.page, "result_ids": [c.id for c in result.items]},
+        details={
+            **filters,
+            "page": result.page,
+            "result_ids": [c.id for c in result.items],
+            "patients": patient_ids(c.patient_id for c in result.items),
+        },
     )
     return result
 

@@ -13,6 +13,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
+from ..core.converters import parse_id
 from ..core.errors import DomainError
 from ..directory.models import Professional, Rcp
 from ..extensions import db
@@ -163,7 +164,8 @@ def _session(data: dict, context: Context, errors: _Errors) -> MeetingSession | 
         if has_sessions:
             errors.add("session_id", "Choisissez la séance à laquelle présenter le dossier.")
         return None
-    session = db.session.get(MeetingSession, int(raw)) if raw.isdigit() else None
+    session_id = parse_id(raw)
+    session = db.session.get(MeetingSession, session_id) if session_id is not None else None
     if session is None or session.rcp_id != context.rcp.id:
         errors.add("session_id", "Séance inconnue pour cette RCP : choisissez-la dans la liste.")
         return None
@@ -181,10 +183,10 @@ def _session(data: dict, context: Context, errors: _Errors) -> MeetingSession | 
 
 
 def _professional(raw, context_current: int | None, errors: _Errors, name: str, message: str):
-    text = str(raw or "").strip()
-    if not text:
+    if not str(raw or "").strip():
         return None
-    pro = db.session.get(Professional, int(text)) if text.isdigit() else None
+    pro_id = parse_id(raw)
+    pro = db.session.get(Professional, pro_id) if pro_id is not None else None
     if pro is None or not (pro.active or pro.id == context_current):
         errors.add(name, message)
         return None
@@ -237,8 +239,8 @@ def _people(data: dict, context: Context, errors: _Errors, clean: dict) -> None:
             "correspondent_ids",
             "Correspondant inconnu ou inactif : choisissez-le dans l'annuaire.",
         )
-        if pro is None and str(raw).isdigit() and int(raw) in current_ids:
-            pro = db.session.get(Professional, int(raw))
+        if pro is None and parse_id(raw) in current_ids:
+            pro = db.session.get(Professional, parse_id(raw))
             errors.by_field.pop("correspondent_ids", None)
         if pro is not None and pro not in correspondents:
             correspondents.append(pro)

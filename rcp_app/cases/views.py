@@ -24,11 +24,15 @@ from sqlalchemy import func, select
 
 from ..core import conflict
 from ..core.audit import AuditEntry
+from ..core.converters import parse_id, parse_int
 from ..core.errors import DomainError, render_error
 from ..core.forms import show_refusal
 from ..core.pagination import COUNT_LIMIT, parse_page
+from ..core.patient_data import no_patient_data, shows_patient_data
 from ..core.permissions import roles_required
 from ..core.timeutil import utcnow
+from ..core.transactions import release
+from ..core.uploads import accepts_upload
 from ..directory.models import Rcp
 from ..extensions import db
 from ..meetings import operations as sessions_ops
@@ -78,8 +82,7 @@ def _load(case_id: int) -> Case:
 
 
 def _arg_id(name: str) -> int | None:
-    raw = request.args.get(name, "")
-    return int(raw) if raw.isdigit() and len(raw) < 10 else None
+    return parse_id(request.args.get(name))
 
 
 def _row_action(form) -> bool:
@@ -92,36 +95,45 @@ def _row_action(form) -> bool:
         form.tumour_rows.append_entry()
     elif name == "add_treatment":
         form.treatment_rows.append_entry()
-    elif name == "add_staging" and index.isdigit() and int(index) < len(form.tumour_rows):
-        form.tumour_rows[int(index)].form.staging_rows.append_entry()
+    elif name == "add_staging":
+        row = parse_int(index, 0, len(form.tumour_rows) - 1)
+        if row is not None:
+            form.tumour_rows[row].form.staging_rows.append_entry()
     return True
 
 
-def _render_form(form, patient, rcp, case=None, status=200):
+def _render_form(form, patient, rcp, case=None, status=200, context=None):
+    """The case form shows the patient (and the case): every rendering is audited, a refused
+    or row-adding submission too (``context`` says which rendering)."""
+    if case is not None:
+        ops.record_view(case, context=context or "edit")
+    else:
+        patients_ops.record_view(patient, context=context or "case_new")
     now = utcnow()
     sessions = sessions_ops.upcoming_sessions(rcp.id, now)
     set_choices(form, rcp, sessions, now, case)
     labels = DisplayLabels()
     labels.add_form(form)
-    return (
-        render_template(
-            "cases/form.html",
-            form=form,
-            patient=patient,
-            rcp=rcp,
-            case=case,
-            labels=labels.load(),
-            vs=vs,
-            biomarkers=biomarkers,
-        ),
-        status,
+    # Rendered before the commit (the audit row), which would expire the loaded rows.
+    html = render_template(
+        "cases/form.html",
+        form=form,
+        patient=patient,
+        rcp=rcp,
+        case=case,
+        labels=labels.load(),
+        vs=vs,
+        biomarkers=biomarkers,
     )
+    db.session.commit()
+    return html, status
 
 
 # --- list ------------------------------------------------------------------------------------
 
 
 @bp.route("/dossiers")
+@shows_patient_data
 @roles_required(*ROLES)
 def index():
     filters = CaseFilterForm(request.args)
@@ -168,6 +180,7 @@ def _choose_rcp(patient: Patient):
 
 
 @bp.route("/dossiers/nouveau", methods=["GET", "POST"])
+@shows_patient_data
 @roles_required(*ROLES)
 def new():
     patient_id, rcp_id = _arg_id("patient_id"), _arg_id("rcp_id")
@@ -177,15 +190,15 @@ def new():
     rcp = db.session.get(Rcp, rcp_id) if rcp_id else None
     if rcp is None or not rcp.active:
         return _choose_rcp(patient)
+    if request.method == "GET":
+        # A GET writes nothing: the RCP's calendar is completed when an RCP is saved and when
+        # this form is posted, not by showing it.
+        default = sessions_ops.default_session(rcp.id)
+        form = CaseForm(data=form_data(None, rcp=rcp, user=current_user, session=default))
+        return _render_form(form, patient, rcp)
     # The calendar first, in its own transaction: a refused form must not undo it.
     if sessions_ops.ensure_upcoming_sessions(rcp):
         db.session.commit()
-    if request.method == "GET":
-        default = sessions_ops.default_session(rcp.id)
-        form = CaseForm(data=form_data(None, rcp=rcp, user=current_user, session=default))
-        patients_ops.record_view(patient, context="case_new")
-        db.session.commit()
-        return _render_form(form, patient, rcp)
     form = CaseForm()
     if _row_action(form):
         return _render_form(form, patient, rcp)
@@ -264,6 +277,7 @@ def _render_detail(case: Case, attachment_form=None, status=200):
 
 
 @bp.route("/dossiers/<int:case_id>")
+@shows_patient_data
 @roles_required(*ROLES)
 def detail(case_id: int):
     case = _load(case_id)
@@ -273,6 +287,7 @@ def detail(case_id: int):
 
 
 @bp.route("/dossiers/<int:case_id>/modifier", methods=["GET", "POST"])
+@shows_patient_data
 @roles_required(*ROLES)
 def edit(case_id: int):
     case = _load(case_id)
@@ -280,8 +295,6 @@ def edit(case_id: int):
     if request.method == "GET":
         form = CaseEditForm(data=form_data(case))
         form.version.data = str(case.version)
-        ops.record_view(case, context="edit")
-        db.session.commit()
         return _render_form(form, case.patient, case.rcp, case)
     form = CaseEditForm()
     if _row_action(form):
@@ -296,9 +309,9 @@ def edit(case_id: int):
             )
         except ops.StaleCase:
             conflict.keep_typed_values(form, case, "Ce dossier", adapt=ADAPT)
-            ops.record_view(case, context="edit_conflict")
-            db.session.commit()
-            return _render_form(form, case.patient, case.rcp, case, status=conflict.STATUS)
+            return _render_form(
+                form, case.patient, case.rcp, case, status=conflict.STATUS, context="edit_conflict"
+            )
         except DomainError as error:
             show_refusal(form, error)
         else:
@@ -315,6 +328,7 @@ def edit(case_id: int):
 
 
 @bp.route("/dossiers/<int:case_id>/soumettre", methods=["POST"])
+@no_patient_data
 @roles_required(*ROLES)
 def submit(case_id: int):
     case = _load(case_id)
@@ -347,6 +361,7 @@ def _case_invalid(error: CaseInvalid):
 
 
 @bp.route("/dossiers/<int:case_id>/retirer", methods=["GET", "POST"])
+@shows_patient_data
 @roles_required(*ROLES)
 def withdraw(case_id: int):
     case = _load(case_id)
@@ -354,9 +369,7 @@ def withdraw(case_id: int):
         ops.check_transition(case, "withdrawn")
         form = WithdrawForm(formdata=None)
         form.version.data = str(case.version)
-        ops.record_view(case, context="withdraw")
-        db.session.commit()
-        return render_template("cases/withdraw.html", case=case, form=form)
+        return _render_withdraw(case, form)
     form = WithdrawForm()
     if form.validate_on_submit():
         try:
@@ -369,7 +382,15 @@ def withdraw(case_id: int):
             db.session.commit()
             flash(f"Dossier n° {case.id} retiré.", "success")
             return redirect(url_for(".detail", case_id=case.id))
-    return render_template("cases/withdraw.html", case=case, form=form)
+    return _render_withdraw(case, form)
+
+
+def _render_withdraw(case: Case, form):
+    """The withdrawal form names the patient (a refused one too): audited."""
+    ops.record_view(case, context="withdraw")
+    html = render_template("cases/withdraw.html", case=case, form=form)
+    db.session.commit()
+    return html
 
 
 # --- attachments -----------------------------------------------------------------------------
@@ -380,13 +401,18 @@ def _attachments_root() -> str:
 
 
 @bp.route("/dossiers/<int:case_id>/pieces-jointes", methods=["POST"])
+@shows_patient_data
+@accepts_upload("RCP_MAX_ATTACHMENT_BYTES")
 @roles_required(*ROLES)
 def attachment_upload(case_id: int):
-    case = _load(case_id)
-    form = AttachmentForm()
     max_bytes = current_app.config["RCP_MAX_ATTACHMENT_BYTES"]
     upload = request.files.get("file")
     data = upload.stream.read(max_bytes + 1) if upload else b""
+    # The PDF check is CPU work: done first, with no transaction (no SQLite write lock) open.
+    release()
+    refusal = attachments.pdf_refusal(data, max_bytes)
+    case = _load(case_id)
+    form = AttachmentForm()
     if form.validate_on_submit():
         try:
             attachment = attachments.add_attachment(
@@ -397,6 +423,7 @@ def attachment_upload(case_id: int):
                 current_user,
                 _attachments_root(),
                 max_bytes,
+                refusal=refusal,
             )
         except DomainError as error:
             if error.field is None:
@@ -416,6 +443,7 @@ def attachment_upload(case_id: int):
 
 
 @bp.route("/dossiers/<int:case_id>/pieces-jointes/<int:attachment_id>")
+@shows_patient_data
 @roles_required(*ROLES)
 def attachment_download(case_id: int, attachment_id: int):
     case = _load(case_id)
@@ -445,6 +473,7 @@ def attachment_download(case_id: int, attachment_id: int):
 
 
 @bp.route("/annuaire/rcp/<int:rcp_id>/donnees-minimales", methods=["GET", "POST"])
+@no_patient_data
 @roles_required("admin", "coordinator")
 def rcp_required_items(rcp_id: int):
     rcp = db.session.get(Rcp, rcp_id)

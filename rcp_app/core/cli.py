@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import click
 from flask import Flask, current_app
@@ -27,6 +28,7 @@ def setup_command(demo: bool) -> None:
     from ..fiches.seal import ensure_test_pki
     from ..terminology.builtin import load_builtin
 
+    _check_database_reachable()
     upgrade()
     ensure_test_pki(current_app)
     added = load_builtin()
@@ -46,20 +48,86 @@ def setup_command(demo: bool) -> None:
             click.echo(f"  {username:<14} {role_label:<40} {name}")
 
 
+def _check_database_reachable() -> None:
+    """One French line instead of a traceback when the database is missing or unreachable."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+
+    try:
+        db.session.execute(text("SELECT 1"))
+        db.session.rollback()
+    except DBAPIError as error:
+        url = db.session.get_bind().engine.url.render_as_string(hide_password=True)
+        cause = str(getattr(error, "orig", error)).strip().splitlines()[0]
+        _fail(
+            f"Base de données injoignable ({url}) : {cause}. Créez-la et donnez-en l'accès "
+            "(README, « PostgreSQL »), ou corrigez RCP_DATABASE_URL."
+        )
+
+
 @rcp_cli.command("audit-verify")
-def audit_verify_command() -> None:
-    """Check the audit log's hash chain; exit 1 at the first broken row."""
+@click.option(
+    "--checkpoint",
+    "checkpoint_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Point d'ancrage scellé à confronter (défaut : le plus récent de "
+    "RCP_AUDIT_CHECKPOINT_DIR).",
+)
+def audit_verify_command(checkpoint_path: Path | None) -> None:
+    """Check the keyed chain, then the latest sealed checkpoint; exit 1 on any alteration."""
+    from . import audit_anchor
+
     report = audit.verify_chain()
-    if report.ok:
-        plural = "s" if report.checked > 1 else ""
-        click.echo(f"Journal d'audit intègre : {report.checked} entrée{plural} vérifiée{plural}.")
+    if not report.ok:
+        _fail(
+            f"Journal d'audit ALTÉRÉ à l'entrée n° {report.broken_at} : {report.reason} "
+            f"({report.checked} entrées intègres avant elle)."
+        )
+    plural = "s" if report.checked > 1 else ""
+    click.echo(f"Journal d'audit intègre : {report.checked} entrée{plural} vérifiée{plural}.")
+    path = checkpoint_path or audit_anchor.latest_checkpoint()
+    if path is None:
+        click.echo(
+            "Aucun point d'ancrage : la suppression des dernières entrées ne peut pas être "
+            "détectée (flask rcp audit-checkpoint)."
+        )
         return
+    try:
+        checkpoint = audit_anchor.read_checkpoint(path)
+    except audit_anchor.CheckpointError as exc:
+        _fail(f"Journal d'audit NON VÉRIFIABLE : {exc}")
+    problem = audit_anchor.verify_against(checkpoint)
+    if problem:
+        _fail(f"Journal d'audit ALTÉRÉ : {problem}.")
     click.echo(
-        f"Journal d'audit ALTÉRÉ à l'entrée n° {report.broken_at} : {report.reason} "
-        f"({report.checked} entrées intègres avant elle).",
-        err=True,
+        f"Conforme au point d'ancrage scellé du {checkpoint.at} (entrée n° {checkpoint.seq})."
     )
+
+
+def _fail(message: str):
+    click.echo(message, err=True)
     sys.exit(1)
+
+
+@rcp_cli.command("audit-checkpoint")
+@click.option(
+    "--dir",
+    "directory",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Dossier des points d'ancrage (défaut : RCP_AUDIT_CHECKPOINT_DIR).",
+)
+def audit_checkpoint_command(directory: Path | None) -> None:
+    """Seal the chain head into the checkpoint folder (to back up apart from the database)."""
+    from . import audit_anchor
+
+    try:
+        checkpoint = audit_anchor.write_checkpoint(directory)
+    except audit_anchor.CheckpointError as exc:
+        _fail(str(exc))
+    if checkpoint is None:
+        click.echo("Journal d'audit vide : aucun point d'ancrage à sceller.")
+        return
+    click.echo(f"Point d'ancrage scellé : entrée n° {checkpoint.seq} → {checkpoint.path}")
 
 
 @rcp_cli.command("create-admin")

@@ -48,6 +48,11 @@ ERROR_TITLES = {
         "Trop de tentatives",
         "Trop de demandes en peu de temps. Réessayez dans quelques minutes.",
     ),
+    503: (
+        "Service momentanément indisponible",
+        "La base de données ne répond pas pour le moment. Votre dernière action n'a pas été "
+        "enregistrée : réessayez dans quelques secondes.",
+    ),
     500: (
         "Erreur interne",
         "Une erreur inattendue s'est produite. Elle a été enregistrée ; réessayez plus tard.",
@@ -87,8 +92,16 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception):
+        return unexpected_error(app, error)
+
+
+def unexpected_error(app: Flask, error: Exception):
+    """A bug: logged with its traceback, answered with the generic 500 page."""
+    try:
         db.session.rollback()
-        log.exception("Unhandled error on %s %s", request.method, request.path)
-        if app.testing and app.config.get("RCP_PROPAGATE_ERRORS_IN_TESTS", True):
-            raise error
-        return render_error(500)
+    except Exception:  # the connection itself may be gone
+        db.session.remove()
+    log.exception("Unhandled error on %s %s", request.method, request.path)
+    if app.testing and app.config.get("RCP_PROPAGATE_ERRORS_IN_TESTS", True):
+        raise error
+    return render_error(500)

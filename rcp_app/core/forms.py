@@ -1,19 +1,87 @@
-"""Base form: CSRF from Flask-WTF, WTForms' own French messages."""
+"""Base forms: CSRF from Flask-WTF, WTForms' own French messages, the free-text input rule."""
 
 from flask_wtf import FlaskForm
-from wtforms import FieldList, FormField, HiddenField
+from wtforms import FieldList, Form, FormField, HiddenField, PasswordField, StringField
+from wtforms.fields.choices import SelectFieldBase
+from wtforms.meta import DefaultMeta
 from wtforms.utils import unset_value
+from wtforms.validators import StopValidation
+
+from .text import forbidden_character, normalise_text, refusal_message
+
+
+def _normalise(value):
+    return normalise_text(value) if isinstance(value, str) else value
+
+
+def _refuse_forbidden_characters(form, field) -> None:
+    """The input rule of core/text.py: a French message naming the field.
+
+    Runs first and stops the chain: ``Optional`` would otherwise clear the error for a value
+    made only of characters Python counts as spaces (U+001C–U+001F, U+0085).
+    """
+    values = field.data if isinstance(field.data, list | tuple) else [field.data]
+    for value in values:
+        character = forbidden_character(value) if isinstance(value, str) else None
+        if character is not None:
+            raise StopValidation(refusal_message(field.label.text, character))
+
+
+def apply_text_rule(field) -> None:
+    """Give a bound field the rule: every StringField (text areas, hidden, e-mail…) is
+    normalised and checked; selects are checked (some accept any submitted code, which then
+    reaches a query: PostgreSQL refuses a NUL). Passwords are checked but never altered: a
+    silently changed password would not match.
+    """
+    if isinstance(field, FieldList):
+        field.unbound_field = _RuledUnbound(field.unbound_field)
+        return
+    if not isinstance(field, StringField | SelectFieldBase):
+        return
+    if isinstance(field, StringField) and not isinstance(field, PasswordField):
+        field.filters = [_normalise, *field.filters]
+    field.validators = [_refuse_forbidden_characters, *field.validators]
+
+
+class _RuledUnbound:
+    """A FieldList's entry template: each entry bound later gets the rule too."""
+
+    def __init__(self, unbound):
+        self._unbound = unbound
+
+    def __getattr__(self, name):
+        return getattr(self._unbound, name)
+
+    def bind(self, *args, **kwargs):
+        field = self._unbound.bind(*args, **kwargs)
+        apply_text_rule(field)
+        return field
+
+
+class TextRuleMeta(DefaultMeta):
+    # WTForms ships French translations of its built-in messages ("Ce champ est requis.").
+    locales = ("fr_FR", "fr")
+
+    def bind_field(self, form, unbound_field, options):
+        field = super().bind_field(form, unbound_field, options)
+        apply_text_rule(field)
+        return field
+
+    def get_translations(self, form):
+        return DefaultMeta.get_translations(self, form)
 
 
 class BaseForm(FlaskForm):
-    class Meta:
-        # WTForms ships French translations of its built-in messages ("Ce champ est requis.").
-        locales = ("fr_FR", "fr")
+    """Every form of the application derives from this one or from RowForm."""
 
-        def get_translations(self, form):
-            from wtforms.meta import DefaultMeta
+    class Meta(TextRuleMeta):
+        pass
 
-            return DefaultMeta.get_translations(self, form)
+
+class RowForm(Form):
+    """A repeated row inside a BaseForm (FormField): no CSRF of its own, the same text rule."""
+
+    Meta = TextRuleMeta
 
 
 class VersionField(HiddenField):

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import Select, func, literal_column, select
 
 from ..extensions import db
+from .converters import parse_int
 
 # Lists that may match many rows count at most this many (or up to the current page): beyond
 # it they say "plus de 1 000 résultats", which costs a bounded scan instead of counting every
@@ -44,13 +45,13 @@ class Page:
         return f"{number} résultat{'s' if self.total > 1 else ''}"
 
 
+MAX_PAGE = 100_000
+
+
 def parse_page(raw: str | None) -> int:
-    """Page numbers from the URL: anything that is not a positive integer means page 1."""
-    try:
-        page = int(raw or 1)
-    except ValueError:
-        return 1
-    return page if 1 <= page <= 100_000 else 1
+    """Page numbers from the URL: anything that is not an integer from 1 to MAX_PAGE
+    (ASCII digits, core.converters) means page 1."""
+    return parse_int(raw, 1, MAX_PAGE) or 1
 
 
 def paginate(stmt: Select, page: int, per_page: int, count_limit: int | None = None) -> Page:

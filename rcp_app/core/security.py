@@ -1,4 +1,4 @@
-"""Security headers on every response; requests carrying NUL characters are refused."""
+"""Security headers on every response; URLs carrying NUL characters are refused."""
 
 from flask import Flask, abort, request
 
@@ -30,13 +30,11 @@ def _has_nul(multidict) -> bool:
 def register_security_headers(app: Flask) -> None:
     @app.before_request
     def _refuse_nul_characters():
-        # No legitimate input holds a NUL character, and PostgreSQL refuses them in text
-        # (a 500 otherwise): answer 400 before any view sees one.
-        if (
-            "\x00" in request.path
-            or _has_nul(request.args)
-            or (request.method == "POST" and _has_nul(request.form))
-        ):
+        # No legitimate URL holds a NUL character, and PostgreSQL refuses them in text (a 500
+        # otherwise): answer 400 before any view sees one in the path or the query string.
+        # Submitted fields (forms, JSON) are not refused here: they go through the input rule
+        # of core/text.py, which gives the form back with a French message next to the field.
+        if "\x00" in request.path or _has_nul(request.args):
             abort(400)
 
     @app.after_request
@@ -50,7 +48,10 @@ def register_security_headers(app: Flask) -> None:
         headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
         if app.config.get("RCP_HSTS"):
             headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
-        if response.mimetype == "text/html":
-            # Pages may show patient data: never keep them in shared caches or history.
+        if request.endpoint != "static":
+            # Pages, documents (fiche PDF and CDA, agendas, .ics, attachments, mailbox
+            # messages) and JSON may all carry patient data: nothing but the static files is
+            # kept in a cache, a proxy or the browser history. A rule by exception, so that a
+            # new route cannot forget it.
             headers["Cache-Control"] = "no-store"
         return response

@@ -6,6 +6,7 @@ from flask import Flask, has_request_context
 from flask_login import current_user
 
 from . import timeutil
+from .links import safe_link
 
 # (endpoint, label, roles) — the navigation bar shows only what the role may open.
 NAVIGATION = [
@@ -34,6 +35,8 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["date_fr"] = timeutil.format_date
     app.jinja_env.filters["datetime_fr"] = timeutil.format_datetime
     app.jinja_env.filters["time_fr"] = timeutil.format_time
+    # Stored links are shown only if they satisfy the link rule (older rows may not).
+    app.jinja_env.filters["safe_link"] = safe_link
 
     @app.context_processor
     def _globals():

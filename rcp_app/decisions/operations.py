@@ -16,7 +16,10 @@ from sqlalchemy.orm import joinedload
 from ..attendance.operations import quorum_for_case
 from ..cases import status as case_status
 from ..core import audit
+from ..core.converters import parse_id, parse_int, parse_version
 from ..core.errors import Conflict, DomainError
+from ..core.patient_data import cases_named
+from ..core.text import clean_text
 from ..core.timeutil import format_time, utcnow
 from ..extensions import db
 from ..meetings import agenda
@@ -44,6 +47,34 @@ TEXT_FIELDS = {
     "comments": MAX_TEXT,
 }
 BOOL_FIELDS = ("active_surveillance", "recourse_referral", "trial_proposed")
+# The French label of every value the decision form sends (messages name the field).
+LABELS = {
+    "proposal_code": "Proposition de première ligne",
+    "proposal_details": "Détails de la proposition",
+    **{f"alt_code_{rank}": f"Alternative {rank}" for rank in range(1, MAX_ALTERNATIVES + 1)},
+    **{
+        f"alt_details_{rank}": f"Détails de l'alternative {rank}"
+        for rank in range(1, MAX_ALTERNATIVES + 1)
+    },
+    "active_surveillance": "Surveillance active",
+    "exams_requested": "Examens ou avis complémentaires demandés",
+    "recourse_referral": "Adressé à une RCP de recours",
+    "recourse_rcp": "RCP de recours",
+    "guideline_name": "Référentiel suivi",
+    "guideline_version": "Version du référentiel",
+    "guideline_date": "Date du référentiel",
+    "deviation_reason": "Motif d'écart au référentiel",
+    "trial_proposed": "Essai clinique proposé",
+    "trial_name": "Nom de l'essai",
+    "trial_identifier": "Identifiant de l'essai",
+    "file_complete": "Dossier complet",
+    "quorum_status": "Statut du quorum",
+    "comments": "Commentaires",
+    "outcome": "Issue du dossier",
+    "postpone_reason": "Motif du report",
+    "seconds_spent": "Durée",
+    "version": "Version",
+}
 STALE = (
     "La décision a été modifiée entre-temps par un autre utilisateur : comparez votre version "
     "avec la version enregistrée, puis choisissez."
@@ -64,10 +95,10 @@ class DecisionConflict(Conflict):
 
 def find_item(session: MeetingSession, raw_item_id) -> AgendaItem:
     """The agenda item of this session (French error when the case is not on its agenda)."""
-    text = str(raw_item_id or "")
+    item_id = parse_id(raw_item_id)
     item = None
-    if text.isdigit() and len(text) <= 9:
-        item = db.session.get(AgendaItem, int(text), options=[joinedload(AgendaItem.case)])
+    if item_id is not None:
+        item = db.session.get(AgendaItem, item_id, options=[joinedload(AgendaItem.case)])
     if item is None or item.session_id != session.id:
         raise DomainError(
             "Ce dossier n'est pas à l'ordre du jour de cette séance : aucune décision ne peut y "
@@ -126,6 +157,17 @@ def as_dict(decision: Decision | None) -> dict:
 # --- parsing ---------------------------------------------------------------------------------
 
 
+def checked_input(data: Mapping) -> dict:
+    """Every value the form sends, through the input rule of core/text.py (a form or a JSON
+    body alike): text normalised, a forbidden character refused with a message naming the
+    field. Values of other types are kept; keys the decision does not read are dropped."""
+    return {
+        name: clean_text(value, LABELS[name], name) if isinstance(value, str) else value
+        for name, value in data.items()
+        if name in LABELS
+    }
+
+
 def _text(data: Mapping, name: str, limit: int) -> str:
     value = str(data.get(name) or "").strip()
     if len(value) > limit:
@@ -159,12 +201,12 @@ def _date(raw, field: str) -> date | None:
 
 
 def _seconds(raw, current: int) -> int:
-    text = str(raw if raw is not None else "").strip()
-    if not text:
+    if not str(raw if raw is not None else "").strip():
         return current
-    if not text.isdigit() or int(text) > MAX_SECONDS:
+    seconds = parse_int(raw, 0, MAX_SECONDS)
+    if seconds is None:
         raise DomainError("Durée invalide.", field="seconds_spent")
-    return int(text)
+    return seconds
 
 
 def parse(data: Mapping, current_seconds: int = 0) -> tuple[dict, list[tuple[str, str]]]:
@@ -222,11 +264,6 @@ def _check_capture(session: MeetingSession) -> None:
         )
 
 
-def _parse_version(raw) -> int | None:
-    text = str(raw if raw is not None else "").strip()
-    return int(text) if text.isdigit() and len(text) <= 9 else None
-
-
 def _lock(item: AgendaItem) -> Decision | None:
     db.session.execute(select(AgendaItem.id).where(AgendaItem.id == item.id).with_for_update())
     decision = db.session.scalars(
@@ -242,11 +279,14 @@ def save_decision(
 ) -> Decision:
     """Create or update the item's decision; DecisionConflict when the version is stale."""
     now = now or utcnow()
+    data = checked_input(data)
+    if isinstance(expected_version, str):
+        expected_version = clean_text(expected_version, LABELS["version"], "version")
     session = agenda.lock_session(item.session)
     _check_capture(session)
     decision = _lock(item)
     current = decision.version if decision is not None else 0
-    if _parse_version(expected_version) != current:
+    if parse_version(expected_version) != current:
         raise DecisionConflict(as_dict(decision), data)
     check_not_validated(decision)
     values, alternatives = parse(data, decision.seconds_spent if decision else 0)
@@ -389,8 +429,20 @@ def record_meeting_view(session: MeetingSession, items: list[AgendaItem], curren
         patient_id=current.case.patient_id if current is not None else None,
         details={
             "case_id": current.case_id if current is not None else None,
-            "cases": [i.case_id for i in items],
+            **cases_named(items),
         },
+    )
+
+
+def record_close_view(session: MeetingSession, undecided: list[AgendaItem]) -> None:
+    """The closing page names the patients whose decision is not ready (session in progress)."""
+    if session.status != "in_progress" or not undecided:
+        return
+    audit.record(
+        "session.close_view",
+        "session",
+        session.id,
+        details=cases_named(undecided),
     )
 
 
@@ -435,7 +487,7 @@ def close_session(
             f"La séance est « {session.status_label.lower()} » : seule une séance en cours peut "
             "être close."
         )
-    if _parse_version(expected_version) != session.version:
+    if parse_version(expected_version) != session.version:
         raise Conflict(agenda.STALE)
     problems: list[str] = []
     items = agenda.agenda_items(session)
@@ -449,7 +501,11 @@ def close_session(
             continue
         choice, reason = choices.get(item.id, ("", ""))
         if choice == "postpone":
-            reason = (reason or "").strip()
+            try:
+                reason = clean_text(reason or "", "Motif du report", f"reason_{item.id}").strip()
+            except DomainError as refused:
+                problems.append(f"Dossier {label} : {refused.message}")
+                continue
             if not reason:
                 problems.append(f"Dossier {label} : indiquez le motif du report.")
                 continue

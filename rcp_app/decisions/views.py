@@ -14,7 +14,9 @@ from sqlalchemy.orm import joinedload, selectinload
 from ..attendance.operations import check_can_manage, quorum_for_case
 from ..cases.biomarkers import BY_CODE
 from ..cases.models import Case
+from ..core.converters import parse_id
 from ..core.errors import Conflict, DomainError
+from ..core.patient_data import no_patient_data, shows_patient_data
 from ..core.permissions import roles_required
 from ..core.timeutil import format_time
 from ..extensions import db
@@ -59,12 +61,14 @@ def _labels(items, current) -> dict[tuple[str, str], str]:
     return {(vs, code): label for vs, code, label in rows}
 
 
-def _page(session, item_raw, values=None, conflict=None, error=None, status=200, audited=False):
+def _page(session, item_raw, values=None, conflict=None, error=None, status=200):
+    """The meeting page; it shows a case in full and names the agenda's patients: audited
+    (the caller commits), on a refused save too."""
     items = agenda.agenda_items(session, names_only=True)
     current = None
-    text = str(item_raw or "")
-    if text.isdigit():
-        current = next((i for i in items if i.id == int(text)), None)
+    item_id = parse_id(item_raw)
+    if item_id is not None:
+        current = next((i for i in items if i.id == item_id), None)
     if current is None and items:
         current = items[0]
     if current is not None:
@@ -83,8 +87,7 @@ def _page(session, item_raw, values=None, conflict=None, error=None, status=200,
     quorum = quorum_for_case(session, current.case) if current is not None else None
     index = items.index(current) if current is not None else 0
     stored = ops.as_dict(decisions.get(current.id)) if current is not None else {}
-    if audited:
-        ops.record_meeting_view(session, items, current)
+    ops.record_meeting_view(session, items, current)
     return (
         render_template(
             "decisions/meeting.html",
@@ -110,15 +113,24 @@ def _page(session, item_raw, values=None, conflict=None, error=None, status=200,
 
 
 @bp.route("/seances/<int:session_id>/reunion")
+@shows_patient_data
 @roles_required(*ROLES)
 def meeting(session_id: int):
     session = _load(session_id)
-    page = _page(session, request.args.get("dossier"), audited=True)
+    page = _page(session, request.args.get("dossier"))
     db.session.commit()  # the audit row of this view
     return page
 
 
+def _refused_page(session, item_id, **page_args):
+    """A refused save without JavaScript: the meeting page again (rolled back), audited."""
+    page = _page(session, item_id, **page_args)
+    db.session.commit()  # the audit row of this view only: the refused save was rolled back
+    return page
+
+
 @bp.route("/seances/<int:session_id>/reunion/<int:item_id>/decision", methods=["POST"])
+@shows_patient_data
 @roles_required(*ROLES)
 def save(session_id: int, item_id: int):
     session = _load(session_id)
@@ -138,7 +150,7 @@ def save(session_id: int, item_id: int):
             return jsonify(
                 message=conflict.message, stored=conflict.stored, mine=conflict.mine
             ), 409
-        return _page(session, item_id, values=data, conflict=conflict, status=409)
+        return _refused_page(session, item_id, values=data, conflict=conflict, status=409)
     except DomainError as error:
         db.session.rollback()
         status = error.status_code
@@ -146,7 +158,7 @@ def save(session_id: int, item_id: int):
             return jsonify(message=error.message, field=error.field), status
         if isinstance(error, Conflict) or error.field == "item_id":
             raise
-        return _page(session, item_id, values=data, error=error, status=200)
+        return _refused_page(session, item_id, values=data, error=error, status=200)
     if _wants_json():
         return jsonify(
             version=decision.version,
@@ -158,6 +170,7 @@ def save(session_id: int, item_id: int):
 
 
 @bp.route("/seances/<int:session_id>/reunion/<int:item_id>/prete", methods=["POST"])
+@no_patient_data
 @roles_required(*ROLES)
 def ready(session_id: int, item_id: int):
     session = _load(session_id)
@@ -173,6 +186,7 @@ def ready(session_id: int, item_id: int):
 
 
 @bp.route("/seances/<int:session_id>/cloture", methods=["GET", "POST"])
+@shows_patient_data
 @roles_required(*ROLES)
 def close(session_id: int):
     session = _load(session_id)
@@ -191,10 +205,14 @@ def close(session_id: int):
         db.session.rollback()
         session = _load(session_id)
     undecided = ops.undecided_items(session)
-    return render_template(
+    ops.record_close_view(session, undecided)
+    # Rendered before the commit (the audit row), which would expire the loaded rows.
+    html = render_template(
         "decisions/close.html",
         session=session,
         undecided=undecided,
         problems=problems,
         form=CsrfForm(),
     )
+    db.session.commit()
+    return html

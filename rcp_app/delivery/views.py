@@ -21,8 +21,8 @@ from flask_login import current_user
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload
 
-from ..core import audit
-from ..core.pagination import paginate
+from ..core.pagination import paginate, parse_page
+from ..core.patient_data import no_patient_data, shows_patient_data
 from ..core.permissions import roles_required
 from ..core.timeutil import utcnow
 from ..decisions.forms import CsrfForm
@@ -30,7 +30,7 @@ from ..extensions import db
 from ..fiches import operations as fiche_ops
 from ..fiches.models import Fiche, FicheVersion
 from ..fiches.views import document_response
-from . import inbox, mailbox, worker
+from . import access, inbox, mailbox_files, worker
 from .models import Transmission
 
 bp = Blueprint("delivery", __name__)
@@ -70,15 +70,15 @@ def _filtered(name: str, now):
 
 
 @bp.route("/diffusion")
+@shows_patient_data
 @roles_required("coordinator")
 def dashboard():
     name = request.args.get("etat", "failed" if failed_count() else "all")
     if name not in FILTERS:
         name = "all"
-    page_number = request.args.get("page", "1")
     page = paginate(
         _filtered(name, utcnow()),
-        int(page_number) if page_number.isdigit() else 1,
+        parse_page(request.args.get("page")),
         current_app.config["RCP_PAGE_SIZE"],
         count_limit=1000,
     )
@@ -90,15 +90,13 @@ def dashboard():
         failed=failed_count(),
         form=CsrfForm(),
     )
-    audit.record(
-        "delivery.dashboard_view",
-        details={"filter": name, "transmissions": [t.id for t in page.items]},
-    )
+    access.record_dashboard_view(name, page.items)
     db.session.commit()
     return html
 
 
 @bp.route("/diffusion/<int:transmission_id>/renvoyer", methods=["POST"])
+@no_patient_data
 @roles_required("coordinator")
 def resend(transmission_id: int):
     transmission = db.session.get(Transmission, transmission_id, with_for_update=True)
@@ -114,16 +112,18 @@ def resend(transmission_id: int):
 
 
 @bp.route("/boite")
+@shows_patient_data
 @roles_required("gp")
 def gp_inbox():
     fiches = inbox.fiches_for(current_user)
     html = render_template("delivery/inbox.html", fiches=fiches)
-    audit.record("delivery.inbox_view", details={"fiches": [f.id for f, _ in fiches]})
+    access.record_inbox_view(fiches)
     db.session.commit()
     return html
 
 
 @bp.route("/boite/fiches/<int:fiche_id>.pdf")
+@shows_patient_data
 @roles_required("gp")
 def gp_download(fiche_id: int):
     fiche = inbox.fiche_for(current_user, fiche_id)
@@ -139,22 +139,24 @@ def _development_only() -> None:
 
 
 @bp.route("/dev/courriels")
+@no_patient_data
 @roles_required("coordinator")
 def mailbox_index():
     _development_only()
-    messages = mailbox.list_messages(Path(current_app.config["RCP_MAILBOX_DIR"]))
+    messages = mailbox_files.list_messages(Path(current_app.config["RCP_MAILBOX_DIR"]))
     return render_template("delivery/mailbox.html", messages=messages)
 
 
 @bp.route("/dev/courriels/<name>")
+@shows_patient_data
 @roles_required("coordinator")
 def mailbox_message(name: str):
     """A stored message, raw (its attachments carry patient data: the reading is audited)."""
     _development_only()
     try:
-        raw = mailbox.read_message(Path(current_app.config["RCP_MAILBOX_DIR"]), name)
+        raw = mailbox_files.read_message(Path(current_app.config["RCP_MAILBOX_DIR"]), name)
     except (ValueError, FileNotFoundError):
         abort(404)
-    audit.record("delivery.mailbox_read", details={"message": name})
+    access.record_mailbox_read(name, raw)
     db.session.commit()
     return Response(raw, mimetype="text/plain; charset=utf-8")

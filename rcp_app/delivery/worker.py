@@ -21,6 +21,7 @@ from sqlalchemy import and_, or_, select, update
 
 from ..core import audit
 from ..core.timeutil import utcnow
+from ..core.transactions import reading
 from ..extensions import db
 from .models import Transmission
 from .notices import build_for
@@ -138,6 +139,7 @@ def deliver_batch(limit: int = 50, worker: str | None = None, now=None) -> Batch
                 db.session.rollback()
                 continue
             status = record_outcome(transmission, outcome, detail, now or utcnow())
+            renew_lease(worker, now)
             db.session.commit()
             report.sent += status == "sent"
             report.retried += status == "pending"
@@ -145,6 +147,57 @@ def deliver_batch(limit: int = 50, worker: str | None = None, now=None) -> Batch
             if status != "sent":
                 report.details.append(f"{transmission.recipient_address or '—'} : {detail}")
     return report
+
+
+def renew_lease(worker: str, now: datetime | None = None) -> None:
+    """The rows this worker still holds stay its own while it works through the batch: a batch
+    of slow messages never outlasts the lease (which would send them twice)."""
+    db.session.execute(
+        update(Transmission)
+        .where(Transmission.claimed_by == worker, Transmission.status == "sending")
+        .values(claimed_at=now or utcnow())
+        .execution_options(synchronize_session=False)
+    )
+
+
+def reclaim_orphans(now: datetime | None = None, own: str | None = None) -> int:
+    """Rows left « sending » by a worker of this machine that no longer runs (killed,
+    restarted), and those of ``own`` (this worker, back from a database outage), go back to the
+    queue at once instead of waiting for their lease."""
+    host = socket.gethostname()
+    rows = db.session.execute(
+        select(Transmission.id, Transmission.claimed_by).where(
+            Transmission.status == "sending", Transmission.claimed_by.like(f"{host}:%")
+        )
+    ).all()
+    orphans = [
+        row.id
+        for row in rows
+        if row.claimed_by == own or not _alive(row.claimed_by.rpartition(":")[2])
+    ]
+    if orphans:
+        db.session.execute(
+            update(Transmission)
+            .where(Transmission.id.in_(orphans), Transmission.status == "sending")
+            .values(
+                status="pending", next_attempt_at=now or utcnow(), claimed_at=None, claimed_by=None
+            )
+            .execution_options(synchronize_session=False)
+        )
+    db.session.commit()
+    return len(orphans)
+
+
+def _alive(pid: str) -> bool:
+    if not pid.isascii() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, another user's
+        return True
+    return True
 
 
 def current_address(transmission: Transmission) -> str:
@@ -160,20 +213,21 @@ def current_address(transmission: Transmission) -> str:
 
 
 def _send_one(connection: SmtpConnection, transmission_id: int, worker: str, config):
-    """Build the message, end the transaction, then talk SMTP: no database lock (SQLite takes
-    its write lock at BEGIN) is held while a slow server answers."""
-    transmission = db.session.get(Transmission, transmission_id)
-    if transmission is None or transmission.claimed_by != worker:
+    """Build the message in a reading transaction (no SQLite write lock while the PDF and the
+    XDM are assembled), end it, then talk SMTP with no transaction open."""
+    with reading():
+        transmission = db.session.get(Transmission, transmission_id)
+        if transmission is None or transmission.claimed_by != worker:
+            db.session.rollback()
+            return None, None
+        address = transmission.recipient_address
+        try:
+            message = build_for(transmission)
+        except Exception as error:  # a message we cannot build will never be sent
+            log.exception("transmission %s: message not built", transmission_id)
+            db.session.rollback()
+            return "permanent", f"Message impossible à construire : {error}"
         db.session.rollback()
-        return None, None
-    address = transmission.recipient_address
-    try:
-        message = build_for(transmission)
-    except Exception as error:  # a message we cannot build will never be sent
-        log.exception("transmission %s: message not built", transmission_id)
-        db.session.rollback()
-        return "permanent", f"Message impossible à construire : {error}"
-    db.session.rollback()
     result = connection.send(
         message, envelope_from=config["RCP_MSSANTE_SENDER"], recipients=[address]
     )

@@ -9,7 +9,6 @@ from __future__ import annotations
 from sqlalchemy import select
 from wtforms import (
     BooleanField,
-    IntegerField,
     SelectChoice,
     SelectField,
     SelectMultipleField,
@@ -20,7 +19,9 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
+from ..core.converters import IntegerField, coerce_id, coerce_optional_id, parse_int
 from ..core.forms import BaseForm, VersionField
+from ..core.links import HttpsLink
 from ..extensions import db
 from ..terminology.builtin import APPAREIL, SPECIALTY, TRANSVERSAL_THEME
 from ..terminology.models import concept_choices
@@ -36,11 +37,14 @@ def options(pairs) -> list[SelectChoice]:
     return [SelectChoice(value, label) for value, label in pairs]
 
 
-def optional_int(value):
-    """Select values: '' means none; anything else must be an integer (ValueError otherwise)."""
+def optional_weekday(value):
+    """The weekday select: '' means none, else 0 (Monday) … 6 (ValueError otherwise)."""
     if value is None or value == "" or value == "None":
         return None
-    return int(value)
+    day = parse_int(value, 0)  # the choices then refuse 7 and beyond
+    if day is None:
+        raise ValueError("Jour invalide.")
+    return day
 
 
 def optional_str(value):
@@ -98,7 +102,7 @@ class ProfessionalForm(BaseForm):
     specialty_code = SelectField("Spécialité", validators=[DataRequired()])
     mssante_address = StringField("Adresse MSSanté", validators=[Optional(), Length(max=254)])
     phone = StringField("Téléphone", validators=[Optional(), Length(max=32)])
-    establishment_id = SelectField("Établissement", coerce=optional_int)
+    establishment_id = SelectField("Établissement", coerce=coerce_optional_id)
     active = BooleanField("Professionnel actif", default=True)
     version = VersionField()
 
@@ -118,28 +122,30 @@ class RcpForm(BaseForm):
     name = StringField("Nom de la RCP", validators=[DataRequired(), Length(max=200)])
     national_id = StringField("Identifiant national", validators=[DataRequired(), Length(max=64)])
     establishment_id = SelectField(
-        "Établissement / 3C", coerce=optional_int, validators=[InputRequired()]
+        "Établissement / 3C", coerce=coerce_optional_id, validators=[InputRequired()]
     )
     nature = SelectField("Nature", choices=options(NATURES))
     appareil_code = SelectField("Appareil (RCP d'organe)", coerce=optional_str)
     theme_code = SelectField("Thème (RCP transversale)", coerce=optional_str)
     is_recourse = BooleanField("RCP de recours")
     is_paediatric = BooleanField("RCP pédiatrique")
-    coordinator_id = SelectField("Médecin coordonnateur", coerce=optional_int)
+    coordinator_id = SelectField("Médecin coordonnateur", coerce=coerce_optional_id)
     validator_ids = SelectMultipleField(
-        "Médecins délégués pour valider les fiches", coerce=int, render_kw={"size": 6}
+        "Médecins délégués pour valider les fiches", coerce=coerce_id, render_kw={"size": 6}
     )
     member_ids = SelectMultipleField(
-        "Participants habituels (invités à chaque séance)", coerce=int, render_kw={"size": 8}
+        "Participants habituels (invités à chaque séance)",
+        coerce=coerce_id,
+        render_kw={"size": 8},
     )
     weekday = SelectField(
         "Jour habituel",
-        coerce=optional_int,
+        coerce=optional_weekday,
         choices=options([("", "Sans jour fixe"), *enumerate(WEEKDAYS)]),
     )
     start_time = TimeField("Heure de début", validators=[Optional()])
     place = StringField("Lieu", validators=[Optional(), Length(max=200)])
-    video_url = URLField("Lien de visioconférence", validators=[Optional(), Length(max=500)])
+    video_url = URLField("Lien de visioconférence", validators=[Optional(), HttpsLink()])
     capacity = IntegerField(
         "Capacité (dossiers par séance)", default=20, validators=[InputRequired()]
     )
@@ -215,7 +221,7 @@ class ProfessionalFilterForm(_FilterForm):
 
 
 class RcpFilterForm(_FilterForm):
-    establishment = SelectField("Établissement", coerce=optional_int, validators=[Optional()])
+    establishment = SelectField("Établissement", coerce=coerce_optional_id, validators=[Optional()])
     nature = SelectField(
         "Nature",
         choices=options([("", "Toutes"), ("organ", "Organe"), ("transversal", "Transversale")]),

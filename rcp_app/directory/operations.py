@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 from contextlib import contextmanager
 from datetime import time
-from urllib.parse import urlsplit
 
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import select
@@ -18,16 +17,19 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..core import audit
+from ..core.converters import parse_version
 from ..core.errors import Conflict, DomainError
+from ..core.links import clean_link
 from ..core.text import clean_spaces, search_key
 from ..core.timeutil import utcnow
 from ..extensions import db
+from ..meetings.operations import ensure_upcoming_sessions
 from ..terminology.builtin import APPAREIL, SPECIALTY, TRANSVERSAL_THEME
 from ..terminology.models import Concept
 from .models import WEEKDAYS, Establishment, Professional, Rcp, RcpRequiredSpecialty
 
-FINESS_RE = re.compile(r"^(\d{2}|2A|2B)\d{7}$")
-RPPS_RE = re.compile(r"^\d{11}$")
+FINESS_RE = re.compile(r"^([0-9]{2}|2A|2B)[0-9]{7}$")
+RPPS_RE = re.compile(r"^[0-9]{11}$")
 TITLES = ("Dr", "Pr", "M.", "Mme")
 NATURES = ("organ", "transversal")
 
@@ -76,11 +78,7 @@ STALE_MESSAGE = (
 def _check_version(obj, version, what: str, feminine: bool = False) -> None:
     """Lock the row, then compare the version the edit form was built from."""
     db.session.refresh(obj, with_for_update=True)
-    try:
-        expected = int(str(version).strip())
-    except (TypeError, ValueError):
-        expected = None
-    if expected != obj.version:
+    if parse_version(version) != obj.version:
         raise Conflict(STALE_MESSAGE.format(what=what, e="e" if feminine else ""))
 
 
@@ -215,7 +213,7 @@ def normalise_phone(raw: str | None) -> str | None:
     digits = re.sub(r"[\s.\-/]", "", raw or "")
     digits = re.sub(r"^(\+33|0033)\(0\)", "0", digits)
     digits = re.sub(r"^(\+33|0033)", "0", digits)
-    if not re.fullmatch(r"0[1-9]\d{8}", digits):
+    if not re.fullmatch(r"0[1-9][0-9]{8}", digits):
         return None
     return " ".join(digits[i : i + 2] for i in range(0, 10, 2))
 
@@ -318,25 +316,6 @@ def update_professional(professional: Professional, *, version, **values) -> dic
 # --- RCPs ----------------------------------------------------------------------------------
 
 
-def _check_video_url(raw: str | None) -> str | None:
-    url = (raw or "").strip()
-    if not url:
-        return None
-    parts = urlsplit(url)
-    if (
-        parts.scheme != "https"
-        or not parts.hostname
-        or "." not in parts.hostname
-        or re.search(r"\s", url)
-    ):
-        raise DomainError(
-            "Le lien de visioconférence doit être une adresse sécurisée complète "
-            "commençant par https:// (par exemple https://visio.exemple.fr/rcp).",
-            field="video_url",
-        )
-    return url
-
-
 def _nature_values(values: dict, current: Rcp | None) -> tuple[str, str | None, str | None]:
     nature = values.get("nature")
     appareil, theme = values.get("appareil_code") or None, values.get("theme_code") or None
@@ -424,7 +403,7 @@ def _rcp_values(values: dict, current: Rcp | None) -> tuple[dict, list[str]]:
         "weekday": weekday,
         "start_time": values.get("start_time"),
         "place": _text(values, "place", "Lieu", required=False),
-        "video_url": _check_video_url(values.get("video_url")),
+        "video_url": clean_link(values.get("video_url")),
         "capacity": _int_in_range(
             values,
             "capacity",
@@ -521,7 +500,14 @@ def create_rcp(**values) -> Rcp:
         details[PROFESSIONAL_LISTS[field][0]] = {"old": None, "new": ids}
     audit.record("rcp.create", "rcp", rcp.id, details=details)
     db.session.flush()
+    _complete_calendar(rcp)
     return rcp
+
+
+def _complete_calendar(rcp: Rcp) -> None:
+    """An RCP with a weekly rhythm gets its next sessions when it is saved, so that the case
+    form (a GET, which writes nothing) can offer them."""
+    ensure_upcoming_sessions(rcp)
 
 
 def update_rcp(rcp: Rcp, *, version, **values) -> dict:
@@ -541,4 +527,5 @@ def update_rcp(rcp: Rcp, *, version, **values) -> dict:
     if changes:
         audit.record("rcp.update", "rcp", rcp.id, details=changes)
     db.session.flush()
+    _complete_calendar(rcp)
     return changes

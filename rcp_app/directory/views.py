@@ -10,6 +10,7 @@ from ..core import conflict
 from ..core.errors import Conflict, DomainError
 from ..core.forms import show_refusal
 from ..core.pagination import paginate, parse_page
+from ..core.patient_data import no_patient_data
 from ..core.permissions import roles_required
 from ..core.text import search_key
 from ..extensions import db
@@ -87,6 +88,7 @@ def _submit(form, operation, *args, **kwargs):
 
 
 @bp.route("/annuaire/etablissements")
+@no_patient_data
 @roles_required("admin")
 def establishments():
     stmt = select(Establishment).order_by(Establishment.name)
@@ -95,6 +97,7 @@ def establishments():
 
 
 @bp.route("/annuaire/etablissements/nouveau", methods=["GET", "POST"])
+@no_patient_data
 @roles_required("admin")
 def establishment_new():
     form = EstablishmentForm()
@@ -107,6 +110,7 @@ def establishment_new():
 
 
 @bp.route("/annuaire/etablissements/<int:establishment_id>/modifier", methods=["GET", "POST"])
+@no_patient_data
 @roles_required("admin")
 def establishment_edit(establishment_id: int):
     establishment = _get_or_404(Establishment, establishment_id)
@@ -127,6 +131,7 @@ def establishment_edit(establishment_id: int):
 
 
 @bp.route("/annuaire/professionnels")
+@no_patient_data
 @roles_required(*EDITORS)
 def professionals():
     filters = ProfessionalFilterForm(formdata=request.args)
@@ -146,6 +151,7 @@ def professionals():
 
 
 @bp.route("/annuaire/professionnels/nouveau", methods=["GET", "POST"])
+@no_patient_data
 @roles_required(*EDITORS)
 def professional_new():
     form = ProfessionalForm()
@@ -158,6 +164,7 @@ def professional_new():
 
 
 @bp.route("/annuaire/professionnels/<int:professional_id>/modifier", methods=["GET", "POST"])
+@no_patient_data
 @roles_required(*EDITORS)
 def professional_edit(professional_id: int):
     professional = _get_or_404(Professional, professional_id)
@@ -178,6 +185,7 @@ def professional_edit(professional_id: int):
 
 
 @bp.route("/annuaire/rcp")
+@no_patient_data
 @roles_required("admin", "coordinator", "physician")
 def rcps():
     filters = RcpFilterForm(formdata=request.args)
@@ -204,6 +212,7 @@ def rcps():
 
 
 @bp.route("/annuaire/rcp/<int:rcp_id>")
+@no_patient_data
 @roles_required("admin", "coordinator", "physician")
 def rcp_detail(rcp_id: int):
     rcp = _get_or_404(Rcp, rcp_id)
@@ -225,6 +234,7 @@ def rcp_detail(rcp_id: int):
 
 
 @bp.route("/annuaire/rcp/nouvelle", methods=["GET", "POST"])
+@no_patient_data
 @roles_required(*EDITORS)
 def rcp_new():
     form = RcpForm()
@@ -237,6 +247,7 @@ def rcp_new():
 
 
 @bp.route("/annuaire/rcp/<int:rcp_id>/modifier", methods=["GET", "POST"])
+@no_patient_data
 @roles_required(*EDITORS)
 def rcp_edit(rcp_id: int):
     rcp = _get_or_404(Rcp, rcp_id)

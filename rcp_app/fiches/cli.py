@@ -14,7 +14,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from ..core import audit
 from ..core.timeutil import format_datetime
 from ..extensions import db
-from .models import FicheVersion
+from .models import DocumentAltered, FicheVersion
 from .operations import load_document
 from .verification import verify_document
 
@@ -72,16 +72,34 @@ def export_command(out: Path, since: str | None) -> None:
     if start is not None:
         stmt = stmt.where(FicheVersion.validated_at >= start)
     count = 0
+    altered = []
     for version in db.session.scalars(stmt):
         stem = f"{version.fiche.set_id}-v{version.version}"
-        for kind, suffix in (("pdf", ".pdf"), ("cda", ".cda.xml")):
-            (out / (stem + suffix)).write_bytes(load_document(version, kind).content)
+        try:
+            documents = {kind: load_document(version, kind).content for kind in ("pdf", "cda")}
+        except DocumentAltered:
+            altered.append(stem)  # never exported: the bytes are not what was signed
+            continue
+        (out / (stem + ".pdf")).write_bytes(documents["pdf"])
+        (out / (stem + ".cda.xml")).write_bytes(documents["cda"])
         count += 1
     audit.record(
         "fiche.export",
         None,
         None,
-        details={"versions": count, "since": since, "directory": str(out)},
+        details={
+            "versions": count,
+            "since": since,
+            "directory": str(out),
+            "altered": altered,
+        },
     )
     db.session.commit()
     click.echo(f"{count} version(s) de fiche exportée(s) dans {out}.")
+    if altered:
+        click.echo(
+            "Non exportées, leur contenu ne correspond plus à l'empreinte enregistrée : "
+            + ", ".join(altered),
+            err=True,
+        )
+        sys.exit(1)

@@ -10,7 +10,9 @@ current version number.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import logging
 from datetime import datetime
 
 from sqlalchemy import (
@@ -24,7 +26,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..core.errors import Conflict
 from ..extensions import db
+
+log = logging.getLogger(__name__)
 
 DOCUMENT_KINDS = {"pdf": "application/pdf", "cda": "text/xml"}
 
@@ -124,6 +129,10 @@ class FicheVersion(db.Model):
         return next(d for d in self.documents if d.kind == kind)
 
 
+class DocumentAltered(Conflict):
+    """A stored fiche document whose bytes no longer match their digest."""
+
+
 class FicheDocument(db.Model):
     """The bytes of one document of a version: the signed PDF, or the CDA it embeds."""
 
@@ -139,9 +148,29 @@ class FicheDocument(db.Model):
     kind: Mapped[str] = mapped_column(String(3))
     sha256: Mapped[str] = mapped_column(String(64), index=True)
     size_bytes: Mapped[int] = mapped_column()
-    content: Mapped[bytes] = mapped_column(LargeBinary)
+    # Read through ``content`` only: every read re-checks the bytes against their digest.
+    _content: Mapped[bytes] = mapped_column("content", LargeBinary)
 
     version: Mapped[FicheVersion] = relationship(back_populates="documents")
+
+    @property
+    def content(self) -> bytes:
+        """The stored bytes; refused (``DocumentAltered``) if they no longer match the SHA-256
+        written with them. Downloads, the GP inbox, deliveries and exports all read here."""
+        data = self._content
+        if hashlib.sha256(data).hexdigest() != self.sha256:
+            log.error(
+                "fiche version %s: stored %s does not match its SHA-256", self.version_id, self.kind
+            )
+            raise DocumentAltered(
+                "Le document enregistré ne correspond plus à son empreinte : il n'est pas servi. "
+                "L'incident est signalé dans le journal du serveur ; prévenez l'administrateur."
+            )
+        return data
+
+    @content.setter
+    def content(self, data: bytes) -> None:
+        self._content = data
 
     @property
     def media_type(self) -> str:

@@ -14,13 +14,17 @@ import logging
 import secrets
 import uuid
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from ..core import audit
+from ..core.converters import parse_version
 from ..core.errors import Conflict, DomainError, PermissionDenied
+from ..core.patient_data import cases_named
+from ..core.text import clean_text
 from ..core.timeutil import utcnow
 from ..decisions import operations as decisions
 from ..decisions.models import Decision
@@ -145,8 +149,33 @@ def _lock_decision(item: AgendaItem) -> Decision | None:
     return decision
 
 
-def _issue(
-    fiche: Fiche,
+@dataclass(frozen=True)
+class Draft:
+    """What a new version will say, frozen before any CPU work: the snapshot and the
+    identifiers it carries. The documents are produced from it outside any transaction
+    (``produce``), then stored only if the database still says the same (``_check_unchanged``).
+    """
+
+    set_id: str
+    version: int
+    document_id: str
+    code: str
+    now: datetime
+    frozen: dict
+    seal_reason: str
+    seal_location: str
+    reason: str | None = None
+    replaces_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Documents:
+    pdf: bytes  # sealed
+    cda: bytes
+
+
+def _draft(
+    set_id: str,
     version: int,
     decision: Decision,
     item: AgendaItem,
@@ -154,43 +183,74 @@ def _issue(
     now: datetime,
     reason: str | None = None,
     replaces_id: str | None = None,
-) -> FicheVersion:
-    """Snapshot, CDA, PDF, seal, store: one new write-once version of the fiche."""
-    document_id = str(uuid.uuid4())
-    code = new_verification_code()
+    same_as: Draft | None = None,
+) -> Draft:
+    """The snapshot of a new version (DB reads only). ``same_as`` reuses a draft's identifiers,
+    to rebuild it at storing time and compare."""
+    document_id = same_as.document_id if same_as else str(uuid.uuid4())
+    code = same_as.code if same_as else new_verification_code()
     frozen = snapshot.build(
         decision=decision,
         item=item,
         validator=user.professional,
         validated_at=now,
         document_id=document_id,
-        set_id=fiche.set_id,
+        set_id=set_id,
         version=version,
         verification_code=code,
         amendment_reason=reason,
         replaces_id=replaces_id,
     )
-    cda = build_cda(frozen)
-    sealer = seal.sealer()
     rcp = item.session.rcp
-    signed = sealer.sign(
-        render_pdf(frozen, cda),
-        reason=f"Fiche RCP validée (version {version}) — {rcp.name}",
-        location=rcp.establishment.city or rcp.establishment.name,
-    )
-    row = FicheVersion(
-        fiche=fiche,
+    return Draft(
+        set_id=set_id,
         version=version,
         document_id=document_id,
-        verification_code=code,
-        snapshot=json.dumps(frozen, ensure_ascii=False, sort_keys=True),
-        validated_at=now,
+        code=code,
+        now=now,
+        frozen=frozen,
+        seal_reason=f"Fiche RCP validée (version {version}) — {rcp.name}",
+        seal_location=rcp.establishment.city or rcp.establishment.name,
+        reason=reason,
+        replaces_id=replaces_id,
+    )
+
+
+def produce(draft: Draft) -> Documents:
+    """CDA, PDF/A-3b and seal: pure CPU (and the TSA when configured), no database."""
+    cda = build_cda(draft.frozen)
+    signed = seal.sealer().sign(
+        render_pdf(draft.frozen, cda), reason=draft.seal_reason, location=draft.seal_location
+    )
+    return Documents(pdf=signed, cda=cda)
+
+
+CHANGED_WHILE_SIGNING = (
+    "La décision ou le dossier a été modifié pendant la signature : rien n'a été enregistré. "
+    "Relisez la fiche, puis validez-la de nouveau."
+)
+
+
+def _check_unchanged(draft: Draft, again: Draft) -> None:
+    if again.frozen != draft.frozen:
+        raise Conflict(CHANGED_WHILE_SIGNING)
+
+
+def _store(fiche: Fiche, draft: Draft, documents: Documents, user, item) -> FicheVersion:
+    """One new write-once version of the fiche, with its documents and its deliveries."""
+    row = FicheVersion(
+        fiche=fiche,
+        version=draft.version,
+        document_id=draft.document_id,
+        verification_code=draft.code,
+        snapshot=json.dumps(draft.frozen, ensure_ascii=False, sort_keys=True),
+        validated_at=draft.now,
         validated_by_id=user.id,
-        amendment_reason=reason,
-        signer=sealer.certificate_subject[:300],
+        amendment_reason=draft.reason,
+        signer=seal.sealer().certificate_subject[:300],
     )
     db.session.add(row)
-    for kind, content in (("pdf", signed), ("cda", cda)):
+    for kind, content in (("pdf", documents.pdf), ("cda", documents.cda)):
         db.session.add(
             FicheDocument(
                 version=row,
@@ -201,13 +261,11 @@ def _issue(
             )
         )
     db.session.flush()
-    enqueue_fiche(row, item.case, rcp, now)
+    enqueue_fiche(row, item.case, item.session.rcp, draft.now)
     return row
 
 
-def validate(item: AgendaItem, user, now: datetime | None = None) -> FicheVersion:
-    """Validate the item's ready decision: version 1 of its fiche, signed."""
-    now = now or utcnow()
+def _checked_for_validation(item: AgendaItem, user, *, lock: bool) -> Decision:
     session: MeetingSession = item.session
     check_can_validate(user, session.rcp)
     if session.status not in VALIDATION_STATUSES:
@@ -215,7 +273,11 @@ def validate(item: AgendaItem, user, now: datetime | None = None) -> FicheVersio
             f"La séance est « {session.status_label.lower()} » : les fiches se valident pendant "
             "ou après la réunion."
         )
-    decision = _lock_decision(item)
+    decision = (
+        _lock_decision(item)
+        if lock
+        else db.session.scalar(select(Decision).where(Decision.item_id == item.id))
+    )
     if decision is not None and decision.state == "validated":
         raise Conflict("Cette fiche est déjà validée et signée.")
     missing = fiche_missing_items(item, decision)
@@ -226,18 +288,31 @@ def validate(item: AgendaItem, user, now: datetime | None = None) -> FicheVersio
             "La décision n'est pas marquée « prête pour validation » : marquez-la d'abord en "
             "réunion."
         )
+    return decision
+
+
+def draft_validation(item: AgendaItem, user, now: datetime | None = None) -> Draft:
+    """Checks, then the snapshot of version 1; writes nothing."""
+    decision = _checked_for_validation(item, user, lock=False)
+    return _draft(str(uuid.uuid4()), 1, decision, item, user, now or utcnow())
+
+
+def store_validation(item: AgendaItem, user, draft: Draft, documents: Documents) -> FicheVersion:
+    """Lock the decision, check it still says what was signed, store version 1."""
+    decision = _checked_for_validation(item, user, lock=True)
+    _check_unchanged(draft, _draft(draft.set_id, 1, decision, item, user, draft.now, same_as=draft))
     case = item.case
     fiche = Fiche(
-        set_id=str(uuid.uuid4()),
+        set_id=draft.set_id,
         decision_id=decision.id,
         case_id=case.id,
         patient_id=case.patient_id,
-        session_id=session.id,
-        created_at=now,
+        session_id=item.session_id,
+        created_at=draft.now,
         current_version=1,
     )
     db.session.add(fiche)
-    version = _issue(fiche, 1, decision, item, user, now)
+    version = _store(fiche, draft, documents, user, item)
     decision.state = "validated"
     db.session.flush()
     audit.record(
@@ -248,6 +323,15 @@ def validate(item: AgendaItem, user, now: datetime | None = None) -> FicheVersio
         details=_audit_details(version),
     )
     return version
+
+
+def validate(item: AgendaItem, user, now: datetime | None = None) -> FicheVersion:
+    """Validate the item's ready decision in the current transaction (demo data, tests, CLI).
+
+    The web pages use ``signing_flow``, which renders and seals between two transactions.
+    """
+    draft = draft_validation(item, user, now)
+    return store_validation(item, user, draft, produce(draft))
 
 
 def _audit_details(version: FicheVersion) -> dict:
@@ -286,7 +370,7 @@ def ready_items(session: MeetingSession) -> list[AgendaItem]:
 def lock_fiche(fiche: Fiche, expected_version) -> Fiche:
     db.session.execute(select(Fiche.id).where(Fiche.id == fiche.id).with_for_update())
     db.session.refresh(fiche)
-    if str(expected_version or "") != str(fiche.current_version):
+    if parse_version(expected_version) != fiche.current_version:
         raise Conflict(
             f"La fiche a été corrigée entre-temps (version {fiche.current_version} en vigueur) : "
             "relisez-la avant de proposer un nouvel avenant."
@@ -294,15 +378,15 @@ def lock_fiche(fiche: Fiche, expected_version) -> Fiche:
     return fiche
 
 
-def amend(
-    fiche: Fiche, user, data: Mapping, reason, expected_version, now: datetime | None = None
-) -> FicheVersion:
-    """A new signed version with the corrected decision and today's data, for a reason."""
-    now = now or utcnow()
+def _apply_amendment(
+    fiche: Fiche, user, data: Mapping, reason, expected_version, now: datetime
+) -> tuple[AgendaItem, Decision, FicheVersion, str]:
+    """Lock, check and apply the corrected decision (flushed, not committed)."""
     item = item_of(fiche)
     check_can_validate(user, item.session.rcp)
     lock_fiche(fiche, expected_version)
-    reason = str(reason or "").strip()
+    reason = clean_text(str(reason or ""), "Motif de l'avenant", "reason").strip()
+    data = decisions.checked_input(data)
     if not reason:
         raise DomainError("Indiquez le motif de l'avenant.", field="reason")
     if len(reason) > MAX_REASON:
@@ -322,19 +406,69 @@ def amend(
     missing = fiche_missing_items(item, decision)
     if missing:
         raise IncompleteFiche(missing)
-    previous = current_version(fiche)
-    fiche.current_version = previous.version + 1
-    version = _issue(
-        fiche, fiche.current_version, decision, item, user, now, reason, previous.document_id
+    return item, decision, current_version(fiche), reason
+
+
+def _amendment_draft(fiche, user, data, reason, expected_version, now, same_as=None) -> Draft:
+    item, decision, previous, reason = _apply_amendment(
+        fiche, user, data, reason, expected_version, now
     )
+    return _draft(
+        fiche.set_id,
+        previous.version + 1,
+        decision,
+        item,
+        user,
+        now,
+        reason,
+        previous.document_id,
+        same_as=same_as,
+    )
+
+
+def draft_amendment(
+    fiche: Fiche, user, data: Mapping, reason, expected_version, now: datetime | None = None
+) -> Draft:
+    """The next version's snapshot, computed on the corrected decision inside a savepoint
+    that is then rolled back: nothing is written."""
+    savepoint = db.session.begin_nested()
+    try:
+        return _amendment_draft(fiche, user, data, reason, expected_version, now or utcnow())
+    finally:
+        savepoint.rollback()
+
+
+def store_amendment(
+    fiche: Fiche, user, data: Mapping, reason, expected_version, draft: Draft, documents
+) -> FicheVersion:
+    """Apply the correction again, check it still gives what was signed, store the version."""
+    again = _amendment_draft(fiche, user, data, reason, expected_version, draft.now, same_as=draft)
+    _check_unchanged(draft, again)
+    item = item_of(fiche)
+    previous_version = fiche.current_version
+    fiche.current_version = draft.version
+    version = _store(fiche, draft, documents, user, item)
     audit.record(
         "fiche.amend",
         "fiche",
         fiche.id,
         patient_id=fiche.patient_id,
-        details={**_audit_details(version), "reason": reason, "replaces": previous.version},
+        details={
+            **_audit_details(version),
+            "reason": draft.reason,
+            "replaces": previous_version,
+        },
     )
     return version
+
+
+def amend(
+    fiche: Fiche, user, data: Mapping, reason, expected_version, now: datetime | None = None
+) -> FicheVersion:
+    """A new signed version with the corrected decision, in the current transaction (demo,
+    tests); the web page uses ``signing_flow``."""
+    draft = draft_amendment(fiche, user, data, reason, expected_version, now)
+    return store_amendment(fiche, user, data, reason, expected_version, draft, produce(draft))
 
 
 # --- reading ---------------------------------------------------------------------------------
@@ -355,19 +489,9 @@ def fiches_of_session(session: MeetingSession) -> dict[int, Fiche]:
 
 
 def load_document(version: FicheVersion, kind: str) -> FicheDocument:
-    """A stored document, refused if its bytes no longer match the digest written with it."""
+    """A stored document, its bytes checked against their digest (``DocumentAltered``)."""
     document = version.document(kind)
-    if sha256(document.content) != document.sha256:
-        log.error(
-            "fiche %s v%s: stored %s does not match its SHA-256",
-            version.fiche_id,
-            version.version,
-            kind,
-        )
-        raise Conflict(
-            "Le document enregistré ne correspond plus à son empreinte : il n'est pas servi. "
-            "L'incident est signalé dans le journal du serveur ; prévenez l'administrateur."
-        )
+    document.content  # noqa: B018  (the read checks the digest)
     return document
 
 
@@ -385,13 +509,16 @@ def item_of(fiche: Fiche) -> AgendaItem:
     return db.session.scalar(select(AgendaItem).where(AgendaItem.case_id == fiche.case_id))
 
 
-def record_view(fiche: Fiche) -> None:
+def record_view(fiche: Fiche, context: str | None = None) -> None:
     audit.record(
         "fiche.view",
         "fiche",
         fiche.id,
         patient_id=fiche.patient_id,
-        details={"current_version": fiche.current_version},
+        details={
+            "current_version": fiche.current_version,
+            **({"context": context} if context else {}),
+        },
     )
 
 
@@ -401,15 +528,16 @@ def record_session_view(session: MeetingSession, items: list[AgendaItem]) -> Non
         "session.fiches_view",
         "session",
         session.id,
-        details={"cases": [i.case_id for i in items]},
+        details=cases_named(items),
     )
 
 
 PREVIEW_CODE = "APER-CU00-0000"
 
 
-def preview_pdf(item: AgendaItem, user, now: datetime | None = None) -> bytes:
-    """What the validating physician is about to sign: the PDF of today's data, unsigned.
+def preview_snapshot(item: AgendaItem, user, now: datetime | None = None) -> dict:
+    """What the validating physician is about to sign: today's data, frozen as for a fiche
+    (the view renders it, unsigned, once the transaction with the audit row has ended).
 
     No identifiers are reserved and nothing is stored; the page carries « aperçu » marks.
     """
@@ -436,7 +564,7 @@ def preview_pdf(item: AgendaItem, user, now: datetime | None = None) -> bytes:
         patient_id=item.case.patient_id,
         details={"session_id": item.session_id},
     )
-    return render_pdf(frozen, None)
+    return frozen
 
 
 def transmissions_of(fiche: Fiche) -> list:

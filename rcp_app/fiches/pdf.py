@@ -12,6 +12,7 @@ from datetime import date, datetime
 import segno
 from flask import current_app
 
+from ..core.pdfrender import no_network_fetcher, write_pdf
 from ..core.timeutil import PARIS
 from ..patients.ins import INS_OIDS
 from ..patients.models import IDENTITY_STATUSES, SEXES
@@ -19,13 +20,6 @@ from ..patients.models import IDENTITY_STATUSES, SEXES
 PDF_VARIANT = "pdf/a-3b"
 PROGRESSION_LABELS = {"local": "locale", "regional": "régionale", "distant": "à distance"}
 CDA_NAME = "fiche-rcp-cda.xml"
-
-
-def _no_network_fetcher():
-    """Only data: URIs (the QR code); a failed fetch stops the rendering instead of a blank."""
-    from weasyprint.urls import URLFetcher
-
-    return URLFetcher(allowed_protocols={"data"}, fail_on_errors=True)
 
 
 def fr_date(value: str | None) -> str:
@@ -107,7 +101,7 @@ def render_pdf(snapshot: dict, cda: bytes | None) -> bytes:
 
 
 def render_html_pdf(html: str, cda: bytes | None) -> bytes:
-    from weasyprint import HTML, Attachment
+    from weasyprint import Attachment
 
     attachments = []
     if cda is not None:
@@ -117,9 +111,7 @@ def render_html_pdf(html: str, cda: bytes | None) -> bytes:
                 name=CDA_NAME,
                 description="Fiche RCP au format CDA R2 (CI-SIS volet FRCP 2022.01)",
                 relationship="Alternative",
-                url_fetcher=_no_network_fetcher(),
+                url_fetcher=no_network_fetcher(),
             )
         )
-    return HTML(string=html, url_fetcher=_no_network_fetcher()).write_pdf(
-        pdf_variant=PDF_VARIANT, attachments=attachments, uncompressed_pdf=False
-    )
+    return write_pdf(html, pdf_variant=PDF_VARIANT, attachments=attachments, uncompressed_pdf=False)

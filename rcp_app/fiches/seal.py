@@ -6,6 +6,7 @@ the PKCS#12 decryption and key parsing 40 times.
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 from flask import Flask, current_app
@@ -17,11 +18,16 @@ from .signing_verify import load_trust_roots
 EXTENSION = "rcp_seal"
 
 
+_TEST_PKI_LOCK = threading.Lock()
+
+
 def ensure_test_pki(app: Flask) -> None:
-    """Outside production without a configured seal: create the test PKI under instance/."""
+    """Outside production without a configured seal: create the test PKI under instance/
+    (once: two first requests signing at the same moment must not both write it)."""
     directory = app.config.get("RCP_TEST_PKI_DIR")
     if directory:
-        generate_test_pki(Path(directory))
+        with _TEST_PKI_LOCK:
+            generate_test_pki(Path(directory))
 
 
 def _passphrase(config) -> bytes:

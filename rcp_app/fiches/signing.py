@@ -132,6 +132,22 @@ class Sealer:
             raise SealingError(_sealing_failure_message(exc, self.timestamped)) from exc
         return output.getvalue()
 
+    def sign_detached(self, data: bytes) -> bytes:
+        """A detached CMS signature (DER) of ``data``, time-stamped when a TSA is configured."""
+        import asyncio
+
+        try:
+            content_info = outside_event_loop(
+                lambda: asyncio.run(
+                    self._signer.async_sign_general_data(
+                        data, "sha256", detached=True, timestamper=self._timestamper
+                    )
+                )
+            )
+        except Exception as exc:
+            raise SealingError(_sealing_failure_message(exc, self.timestamped)) from exc
+        return content_info.dump()
+
     @staticmethod
     def _signature_metadata(reason, location, field_name) -> signers.PdfSignatureMetadata:
         return signers.PdfSignatureMetadata(

@@ -16,13 +16,14 @@ from sqlalchemy.orm import joinedload
 from ..core import audit
 from ..core.timeutil import utcnow
 from ..extensions import db
-from . import seal
+from .bounded import check_signature
 from .models import FicheDocument, FicheVersion
 from .operations import normalise_code, sha256
 from .pdf import person_name
-from .signing_verify import verify_pdf
+from .signing_verify import SignatureReport
 
-VERIFY_ACTION = "fiche.verify"
+VERIFY_ACTION = "fiche.verify"  # one row per attempt, written before the check: the limit
+RESULT_ACTION = "fiche.verify_result"  # what the check found
 
 
 @dataclass
@@ -63,7 +64,12 @@ def _describe(verdict: Verdict, version: FicheVersion) -> None:
 
 def verify_document(pdf: bytes) -> Verdict:
     """The file's signature (pyHanko, trusted roots) and its bytes against what we issued."""
-    report = verify_pdf(pdf, seal.trust_roots())
+    return describe_document(pdf, check_signature(pdf))
+
+
+def describe_document(pdf: bytes, report: SignatureReport) -> Verdict:
+    """The verdict on ``pdf`` given its signature report (``bounded.check_signature``, run
+    with no transaction open): what we issued with these exact bytes, if anything."""
     verdict = Verdict(
         checked="pdf",
         signer=report.signer_name,
@@ -123,9 +129,14 @@ def attempts_in_last_hour(ip: str | None, now: datetime | None = None) -> int:
     )
 
 
-def record_attempt(verdict: Verdict) -> None:
+def record_attempt(checked: str) -> None:
+    """Count an attempt before any work, so parallel uploads cannot outrun the limit."""
+    audit.record(VERIFY_ACTION, "fiche_version", None, details={"checked": checked})
+
+
+def record_result(verdict: Verdict) -> None:
     audit.record(
-        VERIFY_ACTION,
+        RESULT_ACTION,
         "fiche_version",
         None,
         details={

@@ -9,6 +9,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    jsonify,
     redirect,
     render_template,
     request,
@@ -19,15 +20,20 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from ..auth.session import client_ip
 from ..core.errors import DomainError
+from ..core.patient_data import no_patient_data, shows_patient_data
 from ..core.permissions import roles_required
+from ..core.transactions import release
+from ..core.uploads import accepts_upload
 from ..decisions import operations as decisions
 from ..decisions.forms import CsrfForm, choices
 from ..extensions import db
 from ..meetings import agenda
 from ..meetings.models import AgendaItem, MeetingSession
 from . import operations as ops
-from . import verification
+from . import signing_flow, verification
+from .bounded import check_signature
 from .models import Fiche, FicheVersion
+from .pdf import render_pdf
 
 bp = Blueprint("fiches", __name__)
 ROLES = ("coordinator", "physician")
@@ -63,6 +69,7 @@ def _item(session: MeetingSession, item_id: int) -> AgendaItem:
 
 
 @bp.route("/seances/<int:session_id>/fiches")
+@shows_patient_data
 @roles_required(*ROLES)
 def session_fiches(session_id: int):
     session = _session(session_id)
@@ -82,55 +89,68 @@ def session_fiches(session_id: int):
 
 
 @bp.route("/seances/<int:session_id>/fiches/<int:item_id>/valider", methods=["POST"])
+@no_patient_data
 @roles_required("physician")
 def validate(session_id: int, item_id: int):
+    """One fiche. Answers JSON to the batch page's script (it signs the ready fiches one by one
+    and shows the progress), a redirect otherwise."""
     session = _session(session_id)
     item = _item(session, item_id)
+    wants_json = request.accept_mimetypes.best == "application/json"
     try:
-        version = ops.validate(item, current_user)
-    except ops.IncompleteFiche as error:
+        version = signing_flow.validate(item.id, current_user)
+    except DomainError as refused:
         db.session.rollback()
-        flash(error.message, "danger")
+        if wants_json:
+            return jsonify(ok=False, message=refused.message), refused.status_code
+        if not isinstance(refused, ops.IncompleteFiche):
+            raise
+        flash(refused.message, "danger")
         return redirect(url_for(".session_fiches", session_id=session_id))
-    db.session.commit()
+    if wants_json:
+        return jsonify(ok=True, code=version.verification_code)
     flash(f"Fiche validée et signée (version 1, code {version.verification_code}).", "success")
     return redirect(url_for(".detail", fiche_id=version.fiche_id))
 
 
 @bp.route("/seances/<int:session_id>/fiches/valider", methods=["POST"])
+@no_patient_data
 @roles_required("physician")
 def validate_all(session_id: int):
     session = _session(session_id)
-    versions, skipped = ops.validate_ready(session, current_user)
-    db.session.commit()
-    if versions:
-        flash(f"{len(versions)} fiche(s) validée(s) et signée(s).", "success")
-    elif not skipped:
+    result = signing_flow.validate_ready(session.id, current_user)
+    if result.signed:
+        flash(f"{len(result.signed)} fiche(s) validée(s) et signée(s).", "success")
+    elif not (result.skipped or result.conflicts):
         flash("Aucune décision prête n'attend de validation.", "info")
-    for item, missing in skipped:
+    for position, patient, missing in result.skipped:
         flash(
-            f"Dossier n° {item.position} ({item.case.patient.display_name}) non validé : il "
-            f"manque {', '.join(missing)}.",
+            f"Dossier n° {position} ({patient}) non validé : il manque {', '.join(missing)}.",
             "danger",
         )
+    for position, patient, why in result.conflicts:
+        flash(f"Dossier n° {position} ({patient}) non validé : {why}", "warning")
     return redirect(url_for(".session_fiches", session_id=session_id))
 
 
 @bp.route("/seances/<int:session_id>/fiches/<int:item_id>/apercu.pdf")
+@shows_patient_data
 @roles_required(*ROLES)
 def preview(session_id: int, item_id: int):
     session = _session(session_id)
     item = _item(session, item_id)
-    data = ops.preview_pdf(item, current_user)
-    db.session.commit()  # the audit row of this view
+    frozen = ops.preview_snapshot(item, current_user)
+    case_id = item.case_id
+    db.session.commit()  # the audit row of this view; nothing is held while rendering
     return Response(
-        data,
+        render_pdf(frozen, None),
         mimetype="application/pdf",
-        headers={"Content-Disposition": f'inline; filename="apercu-fiche-{item.case_id}.pdf"'},
+        headers={"Content-Disposition": f'inline; filename="apercu-fiche-{case_id}.pdf"'},
     )
 
 
 @bp.route("/fiches/<int:fiche_id>")
+@shows_patient_data
 @roles_required(*ROLES)
 def detail(fiche_id: int):
     fiche = _fiche(fiche_id)
@@ -171,18 +191,21 @@ def _download(fiche_id: int, version: int, kind: str) -> Response:
 
 
 @bp.route("/fiches/<int:fiche_id>/v<int:version>.pdf")
+@shows_patient_data
 @roles_required(*ROLES)
 def download_pdf(fiche_id: int, version: int):
     return _download(fiche_id, version, "pdf")
 
 
 @bp.route("/fiches/<int:fiche_id>/v<int:version>.xml")
+@shows_patient_data
 @roles_required(*ROLES)
 def download_cda(fiche_id: int, version: int):
     return _download(fiche_id, version, "cda")
 
 
 @bp.route("/fiches/<int:fiche_id>/avenant", methods=["GET", "POST"])
+@shows_patient_data
 @roles_required("physician")
 def amend(fiche_id: int):
     fiche = _fiche(fiche_id)
@@ -194,8 +217,12 @@ def amend(fiche_id: int):
     if request.method == "POST":
         values = request.form.to_dict()
         try:
-            version = ops.amend(
-                fiche, current_user, values, values.get("reason"), values.get("expected_version")
+            version = signing_flow.amend(
+                fiche.id,
+                current_user,
+                values,
+                values.get("reason"),
+                values.get("expected_version"),
             )
         except DomainError as refused:
             db.session.rollback()
@@ -204,14 +231,16 @@ def amend(fiche_id: int):
             error = refused
             fiche = _fiche(fiche_id)
         else:
-            db.session.commit()
             flash(
                 f"Avenant signé : version {version.version} (code {version.verification_code}). "
                 "La version précédente est conservée et marquée remplacée.",
                 "success",
             )
             return redirect(url_for(".detail", fiche_id=fiche.id))
-    return render_template(
+    # The form shows the fiche and its patient (a refused amendment too): audited. Rendered
+    # before the commit (the audit row), which would expire the loaded rows.
+    ops.record_view(fiche, context="amend")
+    html = render_template(
         "fiches/amend.html",
         fiche=fiche,
         item=item,
@@ -219,28 +248,41 @@ def amend(fiche_id: int):
         error=error,
         choices=choices(),
         form=form,
-    ), (200 if error is None else 400)
+    )
+    db.session.commit()
+    return html, (200 if error is None else 400)
 
 
 # --- public verification ---------------------------------------------------------------------
 
 
 @bp.route("/verifier", methods=["GET", "POST"])
+@no_patient_data
+@accepts_upload("RCP_VERIFY_MAX_BYTES")
 def verify():
+    """Public. Each step holds the database only for a few queries: the attempt is counted and
+    committed first, the file is checked in a bounded child process with no transaction open,
+    then the verdict is looked up and recorded."""
     form = CsrfForm()
-    verdict = None
     code = request.values.get("code", "")
-    wants_check = request.method == "POST" or bool(code)
-    if wants_check:
-        if verification.attempts_in_last_hour(client_ip()) >= _limit():
-            return render_template("fiches/verify.html", form=form, limited=True), 429
-        upload = request.files.get("document") if request.method == "POST" else None
-        if upload is not None and upload.filename:
-            verdict = verification.verify_document(upload.read())
-        else:
-            verdict = verification.verify_code(code)
-        verification.record_attempt(verdict)
-        db.session.commit()
+    if request.method != "POST" and not code:
+        return render_template("fiches/verify.html", form=form, verdict=None, code=code)
+    upload = request.files.get("document") if request.method == "POST" else None
+    checked = "pdf" if upload is not None and upload.filename else "code"
+    if verification.attempts_in_last_hour(client_ip()) >= _limit():
+        db.session.rollback()
+        return render_template("fiches/verify.html", form=form, limited=True), 429
+    verification.record_attempt(checked)
+    db.session.commit()
+    if checked == "pdf":
+        data = upload.read()
+        release()
+        report = check_signature(data)  # CPU, in a child process, no transaction held
+        verdict = verification.describe_document(data, report)
+    else:
+        verdict = verification.verify_code(code)
+    verification.record_result(verdict)
+    db.session.commit()
     return render_template("fiches/verify.html", form=form, verdict=verdict, code=code)
 
 

@@ -6,6 +6,7 @@ from sqlalchemy import func, select
 
 from ..auth.models import User
 from ..core.audit import AuditEntry
+from ..core.patient_data import shows_patient_data
 from ..core.timeutil import utcnow
 from ..directory.models import Establishment, Professional, Rcp
 from ..extensions import db
@@ -44,12 +45,12 @@ def _coordinator_context() -> dict:
 
 
 def _gp_context() -> dict:
-    from ..core import audit
+    from ..delivery.access import record_inbox_view
     from ..delivery.inbox import fiches_for
 
     fiches = fiches_for(current_user, limit=5)
     if fiches:  # the list names patients
-        audit.record("delivery.inbox_view", details={"fiches": [f.id for f, _ in fiches]})
+        record_inbox_view(fiches)
     return {"fiches": fiches}
 
 
@@ -75,6 +76,7 @@ CONTEXTS = {
 
 
 @bp.route("/")
+@shows_patient_data
 @login_required
 def home():
     role = current_user.role

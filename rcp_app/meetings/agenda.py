@@ -20,7 +20,10 @@ from ..cases import completeness
 from ..cases import status as case_status
 from ..cases.models import Case, Tumour
 from ..core import audit
+from ..core.converters import parse_id, parse_int, parse_version
 from ..core.errors import Conflict, DomainError
+from ..core.patient_data import cases_named, patient_ids
+from ..core.text import clean_text
 from ..core.timeutil import utcnow
 from ..extensions import db
 from .models import ITEM_MODES, OPEN_STATUSES, AgendaItem, MeetingSession, Notification
@@ -100,7 +103,13 @@ def record_view(session: MeetingSession, items: list[AgendaItem], pool: list[Cas
         "session.agenda_view",
         "session",
         session.id,
-        details={"cases": [i.case_id for i in items], "pool": [c.id for c in pool]},
+        details={
+            "cases": [i.case_id for i in items],
+            "pool": [c.id for c in pool],
+            "patients": patient_ids(
+                [i.case.patient_id for i in items] + [c.patient_id for c in pool]
+            ),
+        },
     )
 
 
@@ -116,7 +125,7 @@ def planned_minutes(items: list[AgendaItem]) -> int:
 
 
 def _reason(raw: str | None, label: str) -> str:
-    reason = (raw or "").replace("\r\n", "\n").strip()
+    reason = clean_text(raw or "", f"Motif {label}", "reason").strip()
     if not reason:
         raise DomainError(f"Indiquez le motif {label}.", field="reason")
     if len(reason) > MAX_REASON:
@@ -137,10 +146,10 @@ def _bump(session: MeetingSession) -> None:
 
 
 def _parse_id(raw, what: str = "dossier") -> int:
-    text = str(raw if raw is not None else "").strip()
-    if not text.isdigit() or len(text) > 9:
+    number = parse_id(raw)
+    if number is None:
         raise DomainError(f"Identifiant de {what} invalide.", field="case_id")
-    return int(text)
+    return number
 
 
 def _session_case(session: MeetingSession, raw_case_id) -> Case:
@@ -259,7 +268,9 @@ def assign(
             field="case_id",
         )
     missing = completeness.missing_items(case)
-    override = (override_reason or "").replace("\r\n", "\n").strip()
+    override = clean_text(
+        override_reason or "", "Motif de la dérogation", "override_reason"
+    ).strip()
     if missing and not override:
         raise DomainError(
             "Dossier incomplet (" + ", ".join(missing) + ") : refusez-le, ou inscrivez-le "
@@ -329,12 +340,11 @@ def reorder(session: MeetingSession, raw_ids, expected_version) -> list[int]:
     """Set the order from the full list of item ids sent by the page and its agenda version."""
     lock_session(session)
     _open(session)
-    if str(expected_version or "").strip() != str(session.agenda_version):
+    if parse_version(expected_version) != session.agenda_version:
         raise Conflict(STALE)
-    try:
-        ids = [int(str(raw).strip()) for raw in raw_ids]
-    except ValueError:
-        raise DomainError("Liste de dossiers invalide.") from None
+    ids = [parse_id(raw) for raw in raw_ids]
+    if None in ids:
+        raise DomainError("Liste de dossiers invalide.")
     items = _items(session)
     by_id = {item.id: item for item in items}
     if len(ids) != len(set(ids)) or set(ids) != set(by_id):
@@ -367,7 +377,7 @@ def update_item(session: MeetingSession, raw_item_id, mode, guideline, raw_minut
     item = _item_of(session, raw_item_id)
     if mode not in ITEM_MODES:
         raise DomainError("Mode inconnu : « discuté » ou « enregistré ».", field="mode")
-    guideline = (guideline or "").strip()
+    guideline = clean_text(guideline or "", "Référentiel cité", "guideline").strip()
     if len(guideline) > MAX_GUIDELINE:
         raise DomainError(
             f"Le référentiel : {MAX_GUIDELINE} caractères au maximum.", field="guideline"
@@ -377,8 +387,8 @@ def update_item(session: MeetingSession, raw_item_id, mode, guideline, raw_minut
             "Un dossier enregistré (situation standard) doit citer le référentiel suivi.",
             field="guideline",
         )
-    text = str(raw_minutes if raw_minutes is not None else "").strip()
-    if not text.isdigit() or not 1 <= int(text) <= MAX_MINUTES:
+    minutes = parse_int(raw_minutes, 1, MAX_MINUTES)
+    if minutes is None:
         raise DomainError(
             f"Durée estimée : un nombre entier de minutes entre 1 et {MAX_MINUTES}.",
             field="estimated_minutes",
@@ -386,7 +396,7 @@ def update_item(session: MeetingSession, raw_item_id, mode, guideline, raw_minut
     before = {"mode": item.mode, "guideline": item.guideline, "minutes": item.estimated_minutes}
     item.mode = mode
     item.guideline = guideline or None
-    item.estimated_minutes = int(text)
+    item.estimated_minutes = minutes
     _bump(session)
     db.session.flush()
     audit.record(
@@ -397,7 +407,7 @@ def update_item(session: MeetingSession, raw_item_id, mode, guideline, raw_minut
         details={
             "session_id": session.id,
             "before": before,
-            "after": {"mode": mode, "guideline": item.guideline, "minutes": int(text)},
+            "after": {"mode": mode, "guideline": item.guideline, "minutes": minutes},
         },
     )
 
@@ -502,7 +512,7 @@ def publish(session: MeetingSession, expected_version, now=None) -> None:
     """Freeze the agenda and record the notifications (coordinator and referring physicians)."""
     now = now or utcnow()
     lock_session(session)
-    if str(expected_version or "").strip() != str(session.agenda_version):
+    if parse_version(expected_version) != session.agenda_version:
         raise Conflict(STALE)
     if session.status != "planned":
         raise Conflict(f"La séance est « {session.status_label.lower()} » : déjà publiée.")
@@ -532,5 +542,8 @@ def publish(session: MeetingSession, expected_version, now=None) -> None:
         "session.publish",
         "session",
         session.id,
-        details={"cases": [i.case_id for i in items], "notified": recipients},
+        details={
+            **cases_named(items),
+            "notified": recipients,
+        },
     )

@@ -5,6 +5,8 @@ Both are downloads; the PDF names patients, so serving it is audited as access t
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from datetime import UTC, timedelta
 
 from flask import Response, render_template
@@ -12,6 +14,9 @@ from icalendar import Calendar, Event
 from sqlalchemy import select
 
 from ..core import audit
+from ..core.links import safe_link
+from ..core.patient_data import cases_named
+from ..core.pdfrender import write_pdf
 from ..core.timeutil import to_paris, utcnow
 from ..extensions import db
 from . import agenda
@@ -48,10 +53,8 @@ def invited(session: MeetingSession) -> list:
     return people
 
 
-def agenda_pdf_bytes(session: MeetingSession, items) -> bytes:
-    from weasyprint import HTML
-
-    html = render_template(
+def agenda_html(session: MeetingSession, items) -> str:
+    return render_template(
         "meetings/agenda_pdf.html",
         session=session,
         when=long_date_fr(session.starts_at),
@@ -61,7 +64,15 @@ def agenda_pdf_bytes(session: MeetingSession, items) -> bytes:
         minutes=agenda.planned_minutes(items),
         generated_at=utcnow(),
     )
-    return HTML(string=html).write_pdf()
+
+
+def html_to_pdf(html: str) -> bytes:
+    """WeasyPrint's work: CPU only, to run with no transaction open."""
+    return write_pdf(html)
+
+
+def agenda_pdf_bytes(session: MeetingSession, items) -> bytes:
+    return html_to_pdf(agenda_html(session, items))
 
 
 def _filename(session: MeetingSession, ext: str) -> str:
@@ -69,25 +80,43 @@ def _filename(session: MeetingSession, ext: str) -> str:
 
 
 def agenda_pdf_response(session: MeetingSession) -> Response:
+    """The agenda PDF, audited. Its HTML is built from the database; the transaction (with the
+    audit row) is committed before WeasyPrint turns it into a PDF."""
     items = agenda.agenda_items(session)
-    data = agenda_pdf_bytes(session, items)
+    html = agenda_html(session, items)
     audit.record(
         "session.agenda_pdf",
         "session",
         session.id,
-        details={
-            "cases": [i.case_id for i in items],
-            "patients": [i.case.patient_id for i in items],
-        },
+        details=cases_named(items),
     )
+    filename = _filename(session, "pdf")
+    db.session.commit()
     return Response(
-        data,
+        html_to_pdf(html),
         mimetype="application/pdf",
-        headers={"Content-Disposition": f'attachment; filename="{_filename(session, "pdf")}"'},
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+# Line breaks a stored value may hold; RFC 5545 TEXT keeps only "\n" (written "\\n").
+_LINE_BREAKS = re.compile(r"\r\n|[\r\x0b\x0c\x85\u2028\u2029]")
+
+
+def ics_text(value) -> str:
+    """A stored value as an iCalendar TEXT: line breaks as "\\n", other control characters
+    (forbidden in TEXT) and non-characters dropped. Values saved before the input rules (or
+    by another route) must never make the .ics, hence every agenda e-mail, fail."""
+    text = _LINE_BREAKS.sub("\n", str(value or ""))
+    return "".join(
+        ch for ch in text if ch in "\n\t" or unicodedata.category(ch) not in ("Cc", "Cs", "Cn")
     )
 
 
 def ics_bytes(session: MeetingSession) -> bytes:
+    """The session as iCalendar. Stored texts go through ``ics_text``; the video link only if
+    it still satisfies the link rule (core.links), otherwise it is left out."""
+    link = safe_link(session.video_url)
     calendar = Calendar()
     calendar.add("prodid", "-//RCP oncologie//Séances//FR")
     calendar.add("version", "2.0")
@@ -97,15 +126,15 @@ def ics_bytes(session: MeetingSession) -> bytes:
     start = to_paris(session.starts_at)
     event.add("dtstart", start)
     event.add("dtend", start + timedelta(hours=2))
-    event.add("summary", f"{session.rcp.name} — séance RCP")
-    if session.place:
-        event.add("location", session.place)
-    if session.video_url:
-        event.add("url", session.video_url)
+    event.add("summary", ics_text(f"{session.rcp.name} — séance RCP"))
+    if ics_text(session.place).strip():
+        event.add("location", ics_text(session.place))
+    if link:
+        event.add("url", link)
     description = [f"Séance de la {session.rcp.name} ({session.status_label.lower()})."]
-    if session.video_url:
-        description.append(f"Visioconférence : {session.video_url}")
-    event.add("description", "\n".join(description))
+    if link:
+        description.append(f"Visioconférence : {link}")
+    event.add("description", ics_text("\n".join(description)))
     calendar.add_component(event)
     calendar.add_missing_timezones()  # the VTIMEZONE of Europe/Paris
     return calendar.to_ical()

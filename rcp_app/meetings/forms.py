@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from wtforms import DateField, IntegerField, StringField, TimeField
-from wtforms.validators import URL, DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms import DateField, StringField, TimeField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from ..core.converters import IntegerField
 from ..core.forms import BaseForm, VersionField
+from ..core.links import HttpsLink
 from ..core.timeutil import to_paris
 from .operations import local_to_utc
 
@@ -18,7 +20,7 @@ class SessionForm(BaseForm):
     place = StringField("Lieu", validators=[Optional(), Length(max=200)])
     video_url = StringField(
         "Lien de visioconférence",
-        validators=[Optional(), Length(max=500), URL(message="Adresse web invalide.")],
+        validators=[Optional(), HttpsLink()],
     )
     capacity = IntegerField(
         "Capacité (nombre de dossiers)",

@@ -13,7 +13,9 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from ..core import audit
+from ..core.converters import parse_int, parse_version
 from ..core.errors import Conflict, DomainError
+from ..core.links import clean_link, safe_link
 from ..core.timeutil import PARIS, utcnow
 from ..directory.models import Rcp
 from ..extensions import db
@@ -72,7 +74,7 @@ def ensure_upcoming_sessions(rcp: Rcp, count: int = 6, now: datetime | None = No
             starts_at=starts_at,
             deadline_at=starts_at - timedelta(hours=rcp.deadline_hours),
             place=rcp.place or "",
-            video_url=rcp.video_url,
+            video_url=safe_link(rcp.video_url),
             capacity=rcp.capacity,
             status="planned",
             created_at=now,
@@ -134,8 +136,8 @@ MAX_GENERATE = 26
 
 def generate(rcp: Rcp, raw_count, now: datetime | None = None) -> list:
     """The coordinator's "generate the next N sessions" (from the RCP's weekday and time)."""
-    text = str(raw_count if raw_count is not None else "").strip()
-    if not text.isdigit() or not 1 <= int(text) <= MAX_GENERATE:
+    count = parse_int(raw_count, 1, MAX_GENERATE)
+    if count is None:
         raise DomainError(
             f"Nombre de séances : un entier entre 1 et {MAX_GENERATE}.", field="count"
         )
@@ -146,7 +148,7 @@ def generate(rcp: Rcp, raw_count, now: datetime | None = None) -> list:
             "Cette RCP n'a pas de jour et d'heure fixes : créez ses séances une à une.",
             field="count",
         )
-    return ensure_upcoming_sessions(rcp, int(text), now)
+    return ensure_upcoming_sessions(rcp, count, now)
 
 
 def _check_times(starts_at: datetime, deadline_at: datetime) -> None:
@@ -171,6 +173,7 @@ def create_session(rcp: Rcp, values: dict, now: datetime | None = None) -> Meeti
     """An ad hoc session; ``values``: starts_at, deadline_at (naive UTC), place, video_url,
     capacity."""
     now = now or utcnow()
+    values = {**values, "video_url": clean_link(values.get("video_url"))}
     _check_times(values["starts_at"], values["deadline_at"])
     _check_unique(rcp.id, values["starts_at"])
     session = MeetingSession(rcp_id=rcp.id, status="planned", created_at=now, **values)
@@ -181,12 +184,13 @@ def create_session(rcp: Rcp, values: dict, now: datetime | None = None) -> Meeti
 
 
 def update_session(session: MeetingSession, values: dict, expected_version) -> None:
-    if str(expected_version or "") != str(session.version):
+    if parse_version(expected_version) != session.version:
         raise Conflict(
             "La séance a été modifiée entre-temps par un autre utilisateur : rechargez la page."
         )
     if session.status != "planned":
         raise Conflict("Seule une séance planifiée peut être modifiée.")
+    values = {**values, "video_url": clean_link(values.get("video_url"))}
     _check_times(values["starts_at"], values["deadline_at"])
     _check_unique(session.rcp_id, values["starts_at"], session.id)
     count = db.session.scalar(
@@ -209,7 +213,7 @@ def change_status(session: MeetingSession, target: str, expected_version) -> Non
     """in_progress / closed (publishing is meetings.agenda.publish)."""
     if target not in SESSION_STATUSES:
         raise DomainError("Statut de séance inconnu.")
-    if str(expected_version or "") != str(session.version):
+    if parse_version(expected_version) != session.version:
         raise Conflict(
             "La séance a été modifiée entre-temps par un autre utilisateur : rechargez la page."
         )

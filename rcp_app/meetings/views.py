@@ -19,7 +19,9 @@ from flask import (
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from ..core.converters import parse_id
 from ..core.errors import DomainError
+from ..core.patient_data import no_patient_data, shows_patient_data
 from ..core.permissions import roles_required
 from ..core.timeutil import format_time, utcnow
 from ..directory.models import Rcp
@@ -45,16 +47,15 @@ def _load(session_id: int) -> MeetingSession:
 
 
 def _load_rcp(raw) -> Rcp | None:
-    text = str(raw or "")
-    if not text.isdigit() or len(text) > 9:
-        return None
-    return db.session.get(Rcp, int(text))
+    rcp_id = parse_id(raw)
+    return db.session.get(Rcp, rcp_id) if rcp_id is not None else None
 
 
 # --- session list ----------------------------------------------------------------------------
 
 
 @bp.route("/seances")
+@no_patient_data
 @roles_required(*VIEWERS)
 def index():
     rcps = db.session.scalars(select(Rcp).where(Rcp.active.is_(True)).order_by(Rcp.name)).all()
@@ -75,6 +76,7 @@ def index():
 
 
 @bp.route("/seances/generer", methods=["POST"])
+@no_patient_data
 @roles_required(*MANAGERS)
 def generate():
     rcp = _load_rcp(request.form.get("rcp_id"))
@@ -106,6 +108,7 @@ def _form_error(form, error: DomainError) -> None:
 
 
 @bp.route("/seances/nouvelle", methods=["GET", "POST"])
+@no_patient_data
 @roles_required(*MANAGERS)
 def new():
     rcp = _load_rcp(request.args.get("rcp"))
@@ -128,6 +131,7 @@ def new():
 
 
 @bp.route("/seances/<int:session_id>/modifier", methods=["GET", "POST"])
+@no_patient_data
 @roles_required(*MANAGERS)
 def edit(session_id: int):
     session = _load(session_id)
@@ -147,6 +151,7 @@ def edit(session_id: int):
 
 
 @bp.route("/seances/<int:session_id>/statut", methods=["POST"])
+@no_patient_data
 @roles_required(*MANAGERS)
 def change_status(session_id: int):
     session = _load(session_id)
@@ -191,6 +196,7 @@ def _is_manager() -> bool:
 
 
 @bp.route("/seances/<int:session_id>")
+@shows_patient_data
 @roles_required(*VIEWERS)
 def detail(session_id: int):
     return _agenda_page(_load(session_id))
@@ -210,6 +216,7 @@ def _agenda_action(session_id: int, operation, success: str, **redirect_args):
 
 
 @bp.route("/seances/<int:session_id>/ordre-du-jour/ajouter", methods=["POST"])
+@shows_patient_data
 @roles_required(*MANAGERS)
 def assign(session_id: int):
     form = request.form
@@ -221,6 +228,7 @@ def assign(session_id: int):
 
 
 @bp.route("/seances/<int:session_id>/ordre-du-jour/<int:item_id>/retirer", methods=["POST"])
+@shows_patient_data
 @roles_required(*MANAGERS)
 def unassign(session_id: int, item_id: int):
     return _agenda_action(
@@ -229,6 +237,7 @@ def unassign(session_id: int, item_id: int):
 
 
 @bp.route("/seances/<int:session_id>/ordre-du-jour/<int:item_id>/modifier", methods=["POST"])
+@shows_patient_data
 @roles_required(*MANAGERS)
 def update_item(session_id: int, item_id: int):
     form = request.form
@@ -242,6 +251,7 @@ def update_item(session_id: int, item_id: int):
 
 
 @bp.route("/seances/<int:session_id>/ordre-du-jour/<int:item_id>/deplacer", methods=["POST"])
+@shows_patient_data
 @roles_required(*MANAGERS)
 def move(session_id: int, item_id: int):
     form = request.form
@@ -254,6 +264,7 @@ def move(session_id: int, item_id: int):
 
 
 @bp.route("/seances/<int:session_id>/ordre-du-jour/ordre", methods=["POST"])
+@no_patient_data
 @roles_required(*MANAGERS)
 def reorder(session_id: int):
     """Drag and drop (static/js/agenda.js): JSON answer with the new version and the time."""
@@ -269,6 +280,7 @@ def reorder(session_id: int):
 
 
 @bp.route("/seances/<int:session_id>/dossiers/<int:case_id>/reporter", methods=["POST"])
+@shows_patient_data
 @roles_required(*MANAGERS)
 def postpone(session_id: int, case_id: int):
     return _agenda_action(
@@ -279,6 +291,7 @@ def postpone(session_id: int, case_id: int):
 
 
 @bp.route("/seances/<int:session_id>/dossiers/<int:case_id>/refuser", methods=["POST"])
+@shows_patient_data
 @roles_required(*MANAGERS)
 def refuse(session_id: int, case_id: int):
     return _agenda_action(
@@ -289,6 +302,7 @@ def refuse(session_id: int, case_id: int):
 
 
 @bp.route("/seances/<int:session_id>/publier", methods=["POST"])
+@shows_patient_data
 @roles_required(*MANAGERS)
 def publish(session_id: int):
     return _agenda_action(
@@ -302,6 +316,7 @@ def publish(session_id: int):
 
 
 @bp.route("/seances/<int:session_id>/ordre-du-jour.pdf")
+@shows_patient_data
 @roles_required(*VIEWERS)
 def agenda_pdf(session_id: int):
     session = _load(session_id)
@@ -311,6 +326,7 @@ def agenda_pdf(session_id: int):
 
 
 @bp.route("/seances/<int:session_id>/seance.ics")
+@no_patient_data
 @roles_required(*VIEWERS)
 def ics(session_id: int):
     session = _load(session_id)

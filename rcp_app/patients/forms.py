@@ -8,6 +8,7 @@ from wtforms import DateField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
+from ..core.converters import parse_version
 from ..core.forms import BaseForm, VersionField
 from . import ins
 from .models import IDENTITY_STATUSES, SEXES
@@ -95,10 +96,7 @@ class PatientEditForm(PatientForm):
     version = VersionField()
 
     def expected_version(self) -> int | None:
-        try:
-            return int(self.version.data)
-        except (TypeError, ValueError):
-            return None
+        return parse_version(self.version.data)
 
 
 class PatientSearchForm(BaseForm):

@@ -34,8 +34,6 @@ FIELDS = (
     "ins_oid",
     "ipp",
 )
-# Changed, but never written in clear in the audit details.
-_SECRET_FIELDS = {"ins_matricule"}
 _REQUIRED = {
     "birth_name": "Le nom de naissance est obligatoire.",
     "birth_first_names": "Les prénoms de naissance sont obligatoires.",
@@ -192,6 +190,27 @@ def _check_ins(values: dict) -> None:
     values["ins_matricule"] = parsed.value
 
 
+class DuplicatePatient(DomainError):
+    """The INS or IPP typed is another patient's; the message tells which record (its IPP or
+    number), so showing it is an access to that patient (``record_duplicate_shown``)."""
+
+    def __init__(self, message: str, field: str, patient_id: int):
+        super().__init__(message, field=field)
+        self.patient_id = patient_id
+
+
+def record_duplicate_shown(error: DomainError) -> None:
+    """After a refusal: a DuplicatePatient message named another patient; audit it."""
+    if isinstance(error, DuplicatePatient):
+        audit.record(
+            "patient.view",
+            "patient",
+            error.patient_id,
+            patient_id=error.patient_id,
+            details={"context": f"duplicate_{error.field}"},
+        )
+
+
 def _check_unique(values: dict, patient_id: int | None) -> None:
     others = select(Patient)
     if patient_id is not None:
@@ -200,14 +219,18 @@ def _check_unique(values: dict, patient_id: int | None) -> None:
         other = db.session.scalar(others.where(Patient.ins_matricule == values["ins_matricule"]))
         if other is not None:
             reference = f"IPP {other.ipp}" if other.ipp else f"dossier n° {other.id}"
-            raise DomainError(
+            raise DuplicatePatient(
                 f"Ce matricule INS est déjà attribué à un autre dossier patient ({reference}) : "
                 "vérifiez l'identité, il s'agit peut-être d'un doublon.",
-                field="ins_matricule",
+                "ins_matricule",
+                other.id,
             )
-    if values["ipp"] and db.session.scalar(others.where(Patient.ipp == values["ipp"])):
-        raise DomainError(
-            f"L'IPP {values['ipp']} est déjà attribué à un autre dossier patient.", field="ipp"
+    other_id = values["ipp"] and db.session.scalar(
+        others.with_only_columns(Patient.id).where(Patient.ipp == values["ipp"])
+    )
+    if other_id:
+        raise DuplicatePatient(
+            f"L'IPP {values['ipp']} est déjà attribué à un autre dossier patient.", "ipp", other_id
         )
 
 
@@ -246,10 +269,6 @@ def create_patient(data: dict) -> Patient:
     return patient
 
 
-def _audit_value(value):
-    return value.isoformat() if isinstance(value, date) else value
-
-
 def update_patient(patient: Patient, data: dict, expected_version: int | None) -> list[str]:
     """Apply the changes; returns the names of the changed fields (empty: nothing to do)."""
     db.session.refresh(patient, with_for_update=True)
@@ -263,17 +282,9 @@ def update_patient(patient: Patient, data: dict, expected_version: int | None) -
     changed = [field for field in FIELDS if getattr(patient, field) != values[field]]
     if not changed:
         return []
-    details = {
-        "fields": changed,
-        "changes": {
-            field: {
-                "old": _audit_value(getattr(patient, field)),
-                "new": _audit_value(values[field]),
-            }
-            for field in changed
-            if field not in _SECRET_FIELDS
-        },
-    }
+    # Which fields changed, never their values: identities stay out of the audit log (the
+    # current values are in the patient row; no identity history is kept).
+    details = {"fields": changed}
     _apply(patient, values)
     db.session.flush()
     audit.record("patient.update", "patient", patient.id, patient_id=patient.id, details=details)
@@ -330,6 +341,17 @@ def search_statement(query: str, birth_date: date | None) -> Select:
     )
 
 
+def search_criteria(query: str | None, birth_date: date | None) -> list[str]:
+    """The kinds of criteria of a search ("ins", "name", "birth_date"), without their values."""
+    criteria = []
+    query = clean_spaces(query)
+    if query:
+        criteria.append("ins" if looks_like_ins(query) else "name")
+    if birth_date is not None:
+        criteria.append("birth_date")
+    return criteria
+
+
 def search_patients(query: str, birth_date: date | None, page: int, per_page: int) -> Page:
     """One page of patients; listing identities is an access to patient data: audited."""
     result = paginate(
@@ -340,10 +362,12 @@ def search_patients(query: str, birth_date: date | None, page: int, per_page: in
         "patient",
         None,
         details={
-            "query": clean_spaces(query),
-            "birth_date": birth_date.isoformat() if birth_date else None,
+            # What was searched is left out (a name, an INS, a birth date): only which kinds
+            # of criteria were used, and the patients the page showed.
+            "criteria": search_criteria(query, birth_date),
             "page": result.page,
-            "result_ids": [patient.id for patient in result.items],
+            "results": result.total,
+            "patients": [patient.id for patient in result.items],
         },
     )
     return result

@@ -8,6 +8,7 @@ from ..core import conflict
 from ..core.errors import Conflict, DomainError
 from ..core.forms import show_refusal
 from ..core.pagination import parse_page
+from ..core.patient_data import shows_patient_data
 from ..core.permissions import roles_required
 from ..extensions import db
 from . import operations as ops
@@ -27,6 +28,7 @@ def _load(patient_id: int) -> Patient:
 
 
 @bp.route("/patients")
+@shows_patient_data
 @roles_required(*ROLES)
 def index():
     form = PatientSearchForm(request.args)
@@ -47,6 +49,7 @@ def index():
 
 
 @bp.route("/patients/nouveau", methods=["GET", "POST"])
+@shows_patient_data(methods=("POST",))  # a refusal naming the patient who has this INS
 @roles_required(*ROLES)
 def new():
     form = PatientForm()
@@ -55,6 +58,8 @@ def new():
             patient = ops.create_patient(form.identity_data())
         except DomainError as error:
             show_refusal(form, error)
+            ops.record_duplicate_shown(error)
+            db.session.commit()
         else:
             db.session.commit()
             flash(f"Patient {patient.display_name} enregistré.", "success")
@@ -63,6 +68,7 @@ def new():
 
 
 @bp.route("/patients/<int:patient_id>")
+@shows_patient_data
 @roles_required(*ROLES)
 def detail(patient_id: int):
     patient = _load(patient_id)
@@ -72,24 +78,21 @@ def detail(patient_id: int):
 
 
 @bp.route("/patients/<int:patient_id>/modifier", methods=["GET", "POST"])
+@shows_patient_data
 @roles_required(*ROLES)
 def edit(patient_id: int):
     patient = _load(patient_id)
-    if request.method == "GET":
-        form = PatientEditForm(obj=patient)
-        ops.record_view(patient, context="edit")
-        db.session.commit()
-        return render_template("patients/form.html", form=form, patient=patient)
-    form = PatientEditForm()
+    context = "edit"
+    form = PatientEditForm(obj=patient) if request.method == "GET" else PatientEditForm()
     if form.validate_on_submit():
         try:
             changed = ops.update_patient(patient, form.identity_data(), form.expected_version())
         except Conflict:
             conflict.keep_typed_values(form, patient, "Ce dossier patient")
-            ops.record_view(patient, context="edit_conflict")  # the stored values are shown
-            db.session.commit()
+            context = "edit_conflict"  # the stored values are shown
         except DomainError as error:
             show_refusal(form, error)
+            ops.record_duplicate_shown(error)
         else:
             db.session.commit()
             flash(
@@ -97,4 +100,8 @@ def edit(patient_id: int):
                 "success" if changed else "info",
             )
             return redirect(url_for("patients.detail", patient_id=patient.id))
-    return render_template("patients/form.html", form=form, patient=patient), conflict.status(form)
+    # The form shows the patient's identity (a refused edit too): audited.
+    ops.record_view(patient, context=context)
+    html = render_template("patients/form.html", form=form, patient=patient)
+    db.session.commit()
+    return html, conflict.status(form)

@@ -66,7 +66,8 @@ def parse_category(axis: str, raw: object) -> Parsed | None:
         return _refused(f"Préfixe « {prefix} » non reconnu dans « {raw} »")
     kept: list[str] = []
     for descriptor in descriptors:
-        if descriptor in _DESCRIPTORS[axis] or (axis == "T" and descriptor.isdigit()):
+        multifocal = axis == "T" and descriptor.isascii() and descriptor.isdigit()  # T(3)
+        if descriptor in _DESCRIPTORS[axis] or multifocal:
             if descriptor not in ("is", "mi"):
                 kept.append(descriptor)
             continue

@@ -5,7 +5,9 @@ from __future__ import annotations
 from flask import Blueprint, current_app, jsonify, render_template, request
 from sqlalchemy import func, or_, select
 
+from ..core.converters import parse_int
 from ..core.pagination import paginate, parse_page
+from ..core.patient_data import no_patient_data
 from ..core.permissions import roles_required
 from ..extensions import db
 from .models import SOURCES, Concept, ValueSet
@@ -20,6 +22,7 @@ def _bad_request(message: str):
 
 
 @bp.route("/terminologie/recherche")
+@no_patient_data
 @roles_required("admin", "coordinator", "physician")
 def search():
     """GET ?jeu=<value set>&q=<text>&limite=<1..50> → [{"code", "label"}, …] (JSON)."""
@@ -36,11 +39,11 @@ def search():
         return _bad_request(f"Le texte recherché est trop long ({MAX_QUERY} caractères au plus).")
     limit = DEFAULT_LIMIT
     if raw_limit:
-        if not raw_limit.isdecimal() or not 1 <= int(raw_limit) <= MAX_LIMIT:
+        limit = parse_int(raw_limit, 1, MAX_LIMIT)
+        if limit is None:
             return _bad_request(
                 f"Le paramètre « limite » doit être un nombre entier entre 1 et {MAX_LIMIT}."
             )
-        limit = int(raw_limit)
     if db.session.scalar(select(ValueSet.id).where(ValueSet.name == name)) is None:
         return jsonify({"error": f"Jeu de valeurs inconnu : « {name} »."}), 404
     concepts = search_concepts(name, query, limit)
@@ -48,6 +51,7 @@ def search():
 
 
 @bp.route("/admin/terminologies")
+@no_patient_data
 @roles_required("admin")
 def index():
     query = " ".join(request.args.get("q", "").split())[:MAX_NAME]

@@ -66,6 +66,8 @@ def test_killed_worker_loses_nothing(own_database, tmp_path):
             **os.environ,
             "RCP_DATABASE_URL": url,
             "RCP_SECRET_KEY": "test",
+            "RCP_AUDIT_KEY": "test-audit-key-not-for-production",
+            "RCP_AUDIT_CHECKPOINT_DIR": str(tmp_path / "ancrage"),
             "RCP_SMTP_HOST": server.host,
             "RCP_SMTP_PORT": str(server.port),
             "RCP_SEAL_P12": PKI_SETTINGS["RCP_SEAL_P12"],

@@ -61,10 +61,19 @@ def test_coordinating_physician_validates_and_signs_a_fiche(page, login_as, scre
     expect(page.get_by_role("heading", level=1)).to_contain_text("Fiches RCP — RCP Sénologie")
     ready = page.locator("tbody tr").filter(has_text="Prête pour validation")
     expect(ready).to_have_count(1)
+    patient = ready.locator("td").nth(1).inner_text().splitlines()[0]
     expect(ready.get_by_role("link", name="Aperçu PDF")).to_be_visible()
     page.screenshot(path=str(screenshot_dir / "fiches-de-la-seance.png"), full_page=True)
-    ready.get_by_role("button", name="Valider et signer").click()
-    expect(page.get_by_role("status").filter(has_text="Fiche validée et signée")).to_be_visible()
+    # The batch button signs the ready fiches one request at a time and shows its progress.
+    page.get_by_role("button", name="Valider et signer toutes les fiches prêtes").click()
+    progress = page.get_by_role("status").filter(has_text="fiche(s) signée(s) sur")
+    expect(progress).to_contain_text("1 fiche(s) signée(s) sur 1.")
+    expect(page.get_by_role("progressbar", name="Fiches signées")).to_have_attribute("value", "1")
+    page.screenshot(path=str(screenshot_dir / "fiches-signature-progression.png"), full_page=True)
+    progress.get_by_role("link", name="Actualiser la liste").click()
+    signed = page.locator("tbody tr").filter(has_text=patient)
+    expect(signed).to_contain_text("Validée et signée")
+    signed.get_by_role("link", name="Version 1").click()
     expect(page.get_by_text("Version en vigueur : 1")).to_be_visible()
     # Queued for the DCC, the referring physician and the GP (no worker in this test).
     delivery = page.locator("table").last

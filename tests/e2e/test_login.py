@@ -6,6 +6,8 @@ import re
 
 import pytest
 
+from rcp_app.auth.operations import GENERIC_LOGIN_ERROR
+
 from .helpers import expect
 
 # Each demo account and a heading only its role's home page shows.
@@ -32,7 +34,8 @@ def test_wrong_password_shows_the_french_error(page):
     page.get_by_label("Identifiant").fill("dr.nguyen")
     page.get_by_label("Mot de passe").fill("pas-le-bon-mot-de-passe")
     page.get_by_role("button", name="Se connecter").click()
-    expect(page.get_by_role("alert")).to_have_text("Identifiant ou mot de passe incorrect.")
+    # The same words for an unknown account, a wrong password and a locked account.
+    expect(page.get_by_role("alert")).to_have_text(GENERIC_LOGIN_ERROR)
     expect(page).to_have_url(re.compile(r"/connexion$"))
     expect(page.get_by_role("button", name="Se déconnecter")).to_have_count(0)
     # The username is kept, the password is not.

@@ -1,0 +1,167 @@
+"""The delivery worker outlives a database outage and takes back what dead workers left.
+
+PostgreSQL: a real ``flask rcp deliver`` process works through a slow batch; in the middle, its
+database stops accepting connections and every connection to it is terminated
+(``pg_terminate_backend``), then comes back two seconds later. With no manual action, every
+message is delivered and the worker is still running.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import psycopg
+import pytest
+from flask_migrate import upgrade
+from sqlalchemy import select, update
+from sqlalchemy.engine import make_url
+
+from rcp_app.core.timeutil import utcnow
+from rcp_app.delivery import worker
+from rcp_app.delivery.models import Transmission
+from rcp_app.extensions import db
+from rcp_app.terminology.builtin import load_builtin
+from tests.conftest import PKI_SETTINGS, make_app
+from tests.delivery.smtp_server import Step, running_server
+from tests.delivery.support import signed_fiche
+from tests.support import factories
+from tests.support.databases import temporary_database
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_rows_of_dead_workers_and_own_rows_are_taken_back(app, make):
+    signed_fiche(app, make)
+    with app.app_context():
+        ids = worker.claim(50, "ailleurs:1")
+        rows = db.session.scalars(select(Transmission).where(Transmission.id.in_(ids))).all()
+        host = __import__("socket").gethostname()
+        dead, alive, own, remote = rows[0], rows[1], rows[2], rows[3]
+        for row, name in (
+            (dead, f"{host}:999999999"),
+            (alive, f"{host}:{os.getppid()}"),
+            (own, f"{host}:{os.getpid()}"),
+            (remote, "autre-machine:1"),
+        ):
+            db.session.execute(
+                update(Transmission).where(Transmission.id == row.id).values(claimed_by=name)
+            )
+        db.session.commit()
+        assert worker.reclaim_orphans(own=f"{host}:{os.getpid()}") == 2
+        statuses = {
+            t.id: t.status
+            for t in db.session.scalars(select(Transmission).where(Transmission.id.in_(ids)))
+        }
+        assert statuses[dead.id] == statuses[own.id] == "pending"
+        assert statuses[alive.id] == statuses[remote.id] == "sending"
+
+
+def test_the_lease_of_the_rest_of_the_batch_is_renewed(app, make):
+    signed_fiche(app, make)
+    with app.app_context():
+        ids = worker.claim(50, "moi:1")
+        later = utcnow() + timedelta(seconds=200)
+        worker.renew_lease("moi:1", later)
+        db.session.commit()
+        claimed = db.session.scalars(
+            select(Transmission.claimed_at).where(Transmission.id.in_(ids))
+        ).all()
+        assert claimed and all(at == later for at in claimed)
+
+
+@pytest.fixture
+def postgres_app(tmp_path_factory):
+    server_url = os.environ.get("RCP_TEST_DATABASE_URL")
+    if not server_url:
+        pytest.skip("PostgreSQL only (pg_terminate_backend)")
+    with temporary_database(server_url, tmp_path_factory) as url:
+        app = make_app(url)
+        with app.app_context():
+            upgrade()
+            load_builtin()
+            db.session.commit()
+            db.session.remove()
+        yield app, url
+        with app.app_context():
+            db.engine.dispose()
+
+
+def _statuses(app) -> dict[str, str]:
+    with app.app_context():
+        rows = db.session.scalars(select(Transmission))
+        result = {t.message_id: t.status for t in rows}
+        db.session.remove()
+        return result
+
+
+def _admin(url: str):
+    parsed = make_url(url)
+    dsn = parsed.set(drivername="postgresql", database="postgres")
+    return psycopg.connect(dsn.render_as_string(hide_password=False), autocommit=True), (
+        parsed.database
+    )
+
+
+def test_worker_survives_a_database_outage(postgres_app, tmp_path):
+    app, url = postgres_app
+    signed_fiche(app, factories.Factories(app))
+    expected = set(_statuses(app))
+    assert len(expected) == 4
+    with running_server() as server:
+        server.script("DATA", *[Step.accept(delay=1.0) for _ in range(8)])
+        env = {
+            **os.environ,
+            "RCP_DATABASE_URL": url,
+            "RCP_SECRET_KEY": "test",
+            "RCP_AUDIT_KEY": "test-audit-key-not-for-production",
+            "RCP_AUDIT_CHECKPOINT_DIR": str(tmp_path / "ancrage"),
+            "RCP_SMTP_HOST": server.host,
+            "RCP_SMTP_PORT": str(server.port),
+            "RCP_SEAL_P12": PKI_SETTINGS["RCP_SEAL_P12"],
+            "RCP_SEAL_PASSPHRASE_FILE": PKI_SETTINGS["RCP_SEAL_PASSPHRASE_FILE"],
+            "RCP_TRUST_ROOTS": PKI_SETTINGS["RCP_TRUST_ROOTS"][0],
+            "RCP_MDN_DIR": str(tmp_path / "mdn"),
+        }
+        process = subprocess.Popen(
+            [sys.executable, "-m", "flask", "--app", "wsgi", "rcp", "deliver", "--interval", "0.2"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        admin, name = _admin(url)
+        try:
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline and len(server.messages) < 1:
+                time.sleep(0.02)
+            assert server.messages, "the worker sent nothing"
+            admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false')
+            admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s",
+                (name,),
+            )
+            time.sleep(2.5)
+            admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
+            deadline = time.monotonic() + 90
+            while time.monotonic() < deadline:
+                statuses = _statuses(app)
+                if set(statuses.values()) == {"sent"}:
+                    break
+                time.sleep(0.2)
+            assert process.poll() is None, "the worker died"
+        finally:
+            admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
+            admin.close()
+            process.send_signal(signal.SIGTERM)
+            output, _ = process.communicate(timeout=20)
+        assert set(statuses) == expected
+        assert set(statuses.values()) == {"sent"}, (statuses, output[-2000:])
+        assert "Base de données injoignable" in output, output[-2000:]
+        assert all(server.count(mid) >= 1 for mid in expected)

@@ -1,0 +1,368 @@
+"""Every route that can show patient data writes an audit row naming the patient(s).
+
+The list of routes comes from the route table: each view carries a marker
+(rcp_app/core/patient_data.py), a view without one fails ``test_every_view_is_classified``, and
+every (endpoint, method) of a patient-data view needs a visit in ``VISITS`` (the page, and for
+a form, a refused submission shown again). Each visit, by an entitled user on seeded data, must
+render (no redirect, no 403) and leave a new audit row naming its patient(s): ``patient_id``,
+or the ids under ``details["patients"]`` for a page that lists several.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+
+import pytest
+from sqlalchemy import func, select
+
+from rcp_app.core.audit import AuditEntry
+from rcp_app.core.patient_data import marker_of, patient_data_methods
+from rcp_app.core.timeutil import utcnow
+from rcp_app.extensions import db
+from tests.support.factories import PASSWORD
+
+# Flask's own static files: CSS and JS, nothing about patients.
+UNMARKED = {"static"}
+
+
+@dataclass(frozen=True)
+class Visit:
+    role: str  # "coordinator", "physician" (the RCP's coordinating physician) or "gp"
+    method: str
+    url: str  # formatted with the world's ids
+    patients: tuple[str, ...]  # world keys of the patients the response must name
+    data: dict | str = field(default_factory=dict)  # a str: the world key of the form data
+    # World key of a text proving the page shows the patient (default: their names).
+    shown: str | None = None
+
+
+def get(role, url, *patients):
+    return Visit(role, "GET", url, patients)
+
+
+def post(role, url, data, *patients, shown=None):
+    return Visit(role, "POST", url, patients, data, shown)
+
+
+S = "/seances/{session}"
+# (endpoint) -> its visits. The POSTs are refused ones: the page is shown again.
+VISITS: dict[str, list[Visit]] = {
+    "main.home": [get("physician", "/", "p1"), get("gp", "/", "p1")],
+    "patients.index": [get("coordinator", "/patients?q=AUDITEUR", "p1")],
+    "patients.detail": [get("coordinator", "/patients/{p1}", "p1")],
+    # A new patient typed with patient 1's INS: the refusal names patient 1's record (IPP).
+    "patients.new": [
+        post("coordinator", "/patients/nouveau", "duplicate_form", "p1", shown="p1_ipp"),
+    ],
+    "patients.edit": [
+        get("coordinator", "/patients/{p1}/modifier", "p1"),
+        post(
+            "coordinator",
+            "/patients/{p1}/modifier",
+            {"birth_name": "AUDITEUR", "version": "1"},
+            "p1",
+        ),
+    ],
+    "cases.index": [get("coordinator", "/dossiers", "p1")],
+    "cases.new": [
+        get("coordinator", "/dossiers/nouveau?q=AUDITEUR", "p1"),
+        get("coordinator", "/dossiers/nouveau?patient_id={p1}", "p1"),
+        get("coordinator", "/dossiers/nouveau?patient_id={p1}&rcp_id={rcp}", "p1"),
+        post("coordinator", "/dossiers/nouveau?patient_id={p1}&rcp_id={rcp}", {"_": "1"}, "p1"),
+        post(
+            "coordinator",
+            "/dossiers/nouveau?patient_id={p1}&rcp_id={rcp}",
+            {"action": "add_tumour"},
+            "p1",
+        ),
+    ],
+    "cases.detail": [get("coordinator", "/dossiers/{draft}", "p1")],
+    "cases.edit": [
+        get("coordinator", "/dossiers/{draft}/modifier", "p1"),
+        post("coordinator", "/dossiers/{draft}/modifier", {"action": "add_tumour"}, "p1"),
+        post("coordinator", "/dossiers/{draft}/modifier", {"_": "1"}, "p1"),  # no version: 409
+    ],
+    "cases.withdraw": [
+        get("coordinator", "/dossiers/{draft}/retirer", "p1"),
+        post("coordinator", "/dossiers/{draft}/retirer", {"reason": "", "version": "1"}, "p1"),
+    ],
+    "cases.attachment_upload": [
+        post("coordinator", "/dossiers/{draft}/pieces-jointes", {"_": "1"}, "p1"),
+    ],
+    "cases.attachment_download": [
+        get("coordinator", "/dossiers/{draft}/pieces-jointes/{attachment}", "p1"),
+    ],
+    "attendance.page": [get("coordinator", S + "/presences", "p1", "p2")],
+    "attendance.add": [post("coordinator", S + "/presences", {"_": "1"}, "p1", "p2")],
+    "meetings.detail": [get("coordinator", S, "p1", "p2")],
+    "meetings.assign": [post("coordinator", S + "/ordre-du-jour/ajouter", {"_": "1"}, "p1", "p2")],
+    "meetings.unassign": [
+        post("coordinator", S + "/ordre-du-jour/999999999/retirer", {"_": "1"}, "p1", "p2")
+    ],
+    "meetings.update_item": [
+        post("coordinator", S + "/ordre-du-jour/{item1}/modifier", {"_": "1"}, "p1", "p2")
+    ],
+    "meetings.move": [
+        post("coordinator", S + "/ordre-du-jour/{item1}/deplacer", {"_": "1"}, "p1", "p2")
+    ],
+    "meetings.postpone": [
+        post("coordinator", S + "/dossiers/{case1}/reporter", {"_": "1"}, "p1", "p2")
+    ],
+    "meetings.refuse": [
+        post("coordinator", S + "/dossiers/{case1}/refuser", {"_": "1"}, "p1", "p2")
+    ],
+    "meetings.publish": [post("coordinator", S + "/publier", {"_": "1"}, "p1", "p2")],
+    "meetings.agenda_pdf": [get("coordinator", S + "/ordre-du-jour.pdf", "p1", "p2")],
+    "decisions.meeting": [
+        get("coordinator", S + "/reunion", "p1", "p2"),
+        get("coordinator", S + "/reunion?dossier={item2}", "p1", "p2"),
+    ],
+    "decisions.save": [
+        # A refused save without JavaScript: the whole meeting page (case 2 in full) again.
+        post("coordinator", S + "/reunion/{item2}/decision", {"outcome": "inconnu"}, "p2"),  # stale
+        post(
+            "coordinator",
+            S + "/reunion/{item2}/decision",
+            {"outcome": "inconnu", "version": "0"},  # not stale: refused for the outcome
+            "p2",
+        ),
+    ],
+    "decisions.close": [
+        get("coordinator", S + "/cloture", "p2"),
+        post("coordinator", S + "/cloture", {"version": "{session_version}"}, "p2"),
+    ],
+    "fiches.session_fiches": [get("coordinator", S + "/fiches", "p1", "p2")],
+    "fiches.preview": [get("coordinator", S + "/fiches/{item1}/apercu.pdf", "p1")],
+    "fiches.detail": [get("coordinator", "/fiches/{fiche}", "p1")],
+    "fiches.download_pdf": [get("coordinator", "/fiches/{fiche}/v1.pdf", "p1")],
+    "fiches.download_cda": [get("coordinator", "/fiches/{fiche}/v1.xml", "p1")],
+    "fiches.amend": [
+        get("physician", "/fiches/{fiche}/avenant", "p1"),
+        post("physician", "/fiches/{fiche}/avenant", {"expected_version": "1", "reason": ""}, "p1"),
+    ],
+    "delivery.dashboard": [get("coordinator", "/diffusion?etat=all", "p1")],
+    "delivery.gp_inbox": [get("gp", "/boite", "p1")],
+    "delivery.gp_download": [get("gp", "/boite/fiches/{fiche}.pdf", "p1")],
+    "delivery.mailbox_message": [get("coordinator", "/dev/courriels/{message}", "p1")],
+}
+
+
+def _marked_routes(app) -> dict[str, set[str]]:
+    routes: dict[str, set[str]] = {}
+    for rule in app.url_map.iter_rules():
+        routes.setdefault(rule.endpoint, set()).update(rule.methods - {"HEAD", "OPTIONS"})
+    return routes
+
+
+def test_every_view_is_classified(app):
+    unmarked = sorted(
+        endpoint
+        for endpoint in _marked_routes(app)
+        if endpoint not in UNMARKED and marker_of(app.view_functions[endpoint]) is None
+    )
+    assert unmarked == [], (
+        "views without @shows_patient_data or @no_patient_data (rcp_app/core/patient_data.py)"
+    )
+
+
+def test_every_patient_data_route_has_visits(app):
+    routes = _marked_routes(app)
+    methods = {e: patient_data_methods(app.view_functions[e], routes[e]) for e in routes}
+    patient_routes = {e for e in routes if methods[e]}
+    missing = sorted(
+        f"{method} {endpoint}"
+        for endpoint in patient_routes
+        for method in methods[endpoint]
+        if not any(v.method == method for v in VISITS.get(endpoint, []))
+    )
+    assert missing == [], "patient-data routes without a visit in VISITS"
+    stale = sorted(set(VISITS) - patient_routes)
+    assert stale == [], "VISITS for endpoints that are not (or no longer) patient-data views"
+
+
+# --- the seeded world ------------------------------------------------------------------------
+
+
+def _world(app, make, tmp_path) -> dict:
+    from rcp_app.decisions.models import Decision
+    from rcp_app.delivery import mailbox
+    from rcp_app.delivery.models import Transmission
+    from rcp_app.directory.models import Rcp
+    from rcp_app.fiches.models import Fiche, FicheDocument, FicheVersion
+    from rcp_app.meetings.models import MeetingSession
+
+    coordinating = make.professional(last_name="Coordinatrice")
+    gp_professional = make.professional(last_name="Généraliste")
+    rcp = make.rcp(coordinator_id=coordinating.id)
+    session = make.session(rcp.id, status="in_progress")
+    p1 = make.patient(
+        birth_name="AUDITEUR", birth_first_names="Clémence", first_birth_first_name="Clémence"
+    )
+    p2 = make.patient(
+        birth_name="CONTROLEUR",
+        birth_first_names="Gaspard",
+        first_birth_first_name="Gaspard",
+        sex="M",
+    )
+    case1 = make.submitted_case(
+        rcp_id=rcp.id,
+        session_id=session.id,
+        patient_id=p1.id,
+        status="scheduled",
+        gp_id=gp_professional.id,
+        gp_unknown=False,
+    )
+    case2 = make.submitted_case(
+        rcp_id=rcp.id, session_id=session.id, patient_id=p2.id, status="scheduled"
+    )
+    item1 = make.agenda_item(session.id, case1.id)
+    item2 = make.agenda_item(session.id, case2.id, position=2)
+    physician = make.user(role="physician", professional_id=coordinating.id)
+    # The physician's own case: their home page lists it.
+    draft = make.case(rcp_id=rcp.id, patient_id=p1.id, created_by_id=physician.id)
+    gp = make.user(role="gp", professional_id=gp_professional.id)
+    coordinator = make.user(role="coordinator")
+    attachment = make.attachment(draft.id, physician.id)
+    message_id = "<couverture-audit@rcp.test>"
+    with app.app_context():
+        decision = Decision(
+            item_id=item1.id, state="validated", outcome="discussed", updated_at=utcnow()
+        )
+        fiche = Fiche(
+            set_id="5b9e3f7a-1c2d-4e8f-a6b7-c8d9e0f1a2b4",
+            decision=decision,
+            case_id=case1.id,
+            patient_id=p1.id,
+            session_id=session.id,
+            created_at=utcnow(),
+        )
+        version = FicheVersion(
+            fiche=fiche,
+            version=1,
+            document_id="0d4a2c1e-6f0b-4c8e-9a53-2b1e7f3c9d11",
+            verification_code="K7QF-3MZP-9TXE",
+            snapshot=json.dumps({}),
+            validated_at=utcnow(),
+            validated_by_id=physician.id,
+            signer="CN=Cachet RCP (TEST)",
+        )
+        for kind, content in (("pdf", b"%PDF-1.7 audit"), ("cda", b"<ClinicalDocument/>")):
+            version.documents.append(
+                FicheDocument(
+                    kind=kind,
+                    sha256=hashlib.sha256(content).hexdigest(),
+                    size_bytes=len(content),
+                    content=content,
+                )
+            )
+        transmission = Transmission(
+            message_id=message_id,
+            kind="fiche",
+            recipient_role="gp",
+            recipient_address="gp@rcp.test",
+            professional_id=gp_professional.id,
+            patient_id=p1.id,
+            fiche_version=version,
+            status="sent",
+            next_attempt_at=utcnow(),
+            created_at=utcnow(),
+        )
+        db.session.add_all([decision, fiche, version, transmission])
+        db.session.commit()
+        fiche_id = fiche.id
+        session_version = db.session.get(MeetingSession, session.id).version
+        assert db.session.get(Rcp, rcp.id).coordinator_id == coordinating.id
+    stored = mailbox.store_message(
+        tmp_path,
+        "rcp@rcp.test",
+        ["gp@rcp.test"],
+        f"Message-ID: {message_id}\r\nSubject: Fiche RCP\r\n\r\nAUDITEUR Clémence\r\n".encode(),
+        1,
+    )
+    return {
+        "p1": p1.id,
+        "p2": p2.id,
+        "rcp": rcp.id,
+        "session": session.id,
+        "session_version": session_version,
+        "case1": case1.id,
+        "item1": item1.id,
+        "item2": item2.id,
+        "draft": draft.id,
+        "attachment": attachment.id,
+        "fiche": fiche_id,
+        "message": stored.name,
+        "users": {"coordinator": coordinator, "physician": physician, "gp": gp},
+        "names": {"p1": "AUDITEUR", "p2": "CONTROLEUR"},
+        "p1_ipp": p1.ipp,
+        "duplicate_form": {
+            "birth_name": "NOUVELLE",
+            "birth_first_names": "Irène",
+            "first_birth_first_name": "Irène",
+            "sex": p1.sex,
+            "birth_date": p1.birth_date.strftime("%d/%m/%Y"),
+            "identity_status": "VALI",
+            "ins_matricule": p1.ins_matricule,
+            "ins_oid": p1.ins_oid,
+        },
+    }
+
+
+def _last_seq(app) -> int:
+    with app.app_context():
+        return db.session.scalar(select(func.max(AuditEntry.seq))) or 0
+
+
+def _named_patients(app, after: int) -> set[int]:
+    with app.app_context():
+        rows = db.session.scalars(select(AuditEntry).where(AuditEntry.seq > after)).all()
+        named = set()
+        for row in rows:
+            if row.patient_id is not None:
+                named.add(row.patient_id)
+            named.update(row.details_dict().get("patients") or [])
+        return named
+
+
+@pytest.mark.parametrize(
+    "endpoint", sorted(VISITS), ids=lambda endpoint: endpoint.replace(".", "-")
+)
+def test_patient_data_route_is_audited(app, make, tmp_path, monkeypatch, endpoint):
+    monkeypatch.setitem(app.config, "RCP_MAILBOX_DIR", str(tmp_path))
+    world = _world(app, make, tmp_path)
+    clients = {}
+    failures = []
+    for visit in VISITS[endpoint]:
+        client = clients.get(visit.role)
+        if client is None:
+            client = clients[visit.role] = app.test_client()
+            user = world["users"][visit.role]
+            response = client.post(
+                "/connexion", data={"username": user.username, "password": PASSWORD}
+            )
+            assert response.status_code == 302, visit.role
+        url = visit.url.format(**world)
+        raw = world[visit.data] if isinstance(visit.data, str) else visit.data
+        data = {k: v.format(**world) for k, v in raw.items()}
+        before = _last_seq(app)
+        response = client.open(url, method=visit.method, data=data or None)
+        label = f"{visit.method} {url} as {visit.role}"
+        status = response.status_code
+        if 300 <= status < 400 or status in (403, 404) or status >= 500:
+            failures.append(f"{label}: HTTP {status}, the page was not shown")
+            continue
+        if response.mimetype == "text/html":
+            text = response.get_data(as_text=True)
+            evidence = (
+                [world[visit.shown]] if visit.shown else [world["names"][k] for k in visit.patients]
+            )
+            for expected_text in evidence:
+                if expected_text not in text:
+                    failures.append(f"{label}: {expected_text} not on the page")
+        expected = {world[key] for key in visit.patients}
+        missing = expected - _named_patients(app, before)
+        if missing:
+            failures.append(f"{label} (HTTP {status}): no audit row names patient(s) {missing}")
+    assert failures == [], "\n".join(failures)
