@@ -7,10 +7,13 @@ For each gunicorn worker count: a throw-away PostgreSQL database with the demo d
 session of the breast RCP with ``--batch`` decisions ready for validation, and a session in
 progress whose decisions the physicians autosave; gunicorn serves the application
 (``wsgi:app``, sync workers). ``--users`` threads log in as the demo accounts of the four roles
-(coordination, dr.nguyen and dr.martin, dr.bernard, and a visitor) and repeat a realistic mix —
-home, patient search, case list, meeting page, decision autosave, fiche download, login,
-public verification by code — for ``--seconds``. A third of the way in, dr.martin presses
-« Valider et signer toutes les fiches prêtes » on the batch session (the form post, no script).
+(coordination, dr.nguyen and dr.martin, dr.bernard, and a visitor) and repeat a realistic mix
+— home, patient search, case list, meeting page, decision autosave (each physician user on a
+decision of their own), fiche download, login, public verification by code — for ``--seconds``,
+with ``--think`` seconds of mean pause between two actions (0 by default, as the load test that
+measured the issue: every user always waiting for an answer). A third of the way in,
+dr.martin presses « Valider et signer toutes les fiches prêtes » on the batch session (the form
+post, no script).
 
 Prints, per page: requests, throughput, p50 / p95 / p99 (ms), server errors (5xx or no answer);
 conflicts (409) of concurrent autosaves are counted apart (expected). Then the batch's duration,
@@ -173,7 +176,8 @@ def prepare(url: str, tmp: Path, batch: int) -> World:
         author = db.session.scalar(select(User).where(User.username == "dr.martin"))
         breast = db.session.scalar(select(Rcp).where(Rcp.national_id.like("%-SEIN")))
         closed, _, _ = hold_session(breast, patients, author, utcnow(), batch, weeks_ago=3)
-        live, items, _ = hold_session(breast, patients, author, utcnow(), 6, weeks_ago=4)
+        # One decision per physician user: in a meeting, one person edits a decision at a time.
+        live, items, _ = hold_session(breast, patients, author, utcnow(), 16, weeks_ago=4)
         live.status = "in_progress"
         db.session.commit()
         fiche = db.session.scalar(select(Fiche).order_by(Fiche.id))
@@ -287,8 +291,10 @@ class Client:
         )
 
 
-def run_user(port, role, username, world: World, deadline, results: Results, seed: int):
+def run_user(port, role, username, world, deadline, results: Results, seed: int, think: float):
     rng = random.Random(seed)
+    physicians = [i for i in range(seed + 1) if ACCOUNTS[i % len(ACCOUNTS)][0] == "physician"]
+    item = world.meeting_items[(len(physicians) - 1) % len(world.meeting_items)]
     client = Client(port)
     if username:
         client.login(username)
@@ -298,11 +304,13 @@ def run_user(port, role, username, world: World, deadline, results: Results, see
     while time.monotonic() < deadline:
         action = rng.choices(actions, weights)[0]
         started = time.monotonic()
-        status = perform(client, action, role, username, world, rng, versions, token)
+        status = perform(client, action, username, world, item, rng, versions, token)
         results.add(Sample(action, started, time.monotonic() - started, status))
+        if think:
+            time.sleep(rng.expovariate(1 / think))
 
 
-def perform(client: Client, action, role, username, world, rng, versions, token):
+def perform(client: Client, action, username, world, item, rng, versions, token):
     if action == "home":
         return client.request("GET", "/")[0]
     if action == "search":
@@ -324,7 +332,6 @@ def perform(client: Client, action, role, username, world, rng, versions, token)
         other = Client(client.port)
         return other.login(username)[0]
     if action == "autosave":
-        item = rng.choice(world.meeting_items)
         body = {
             "version": versions.get(item, ""),
             "comments": f"Note de séance {rng.randint(1, 10**6)}",
@@ -382,7 +389,15 @@ def one_run(args, workers: int) -> dict:
                 threads = [
                     threading.Thread(
                         target=run_user,
-                        args=(port, *ACCOUNTS[i % len(ACCOUNTS)], world, deadline, results, i),
+                        args=(
+                            port,
+                            *ACCOUNTS[i % len(ACCOUNTS)],
+                            world,
+                            deadline,
+                            results,
+                            i,
+                            args.think,
+                        ),
                         daemon=True,
                     )
                     for i in range(args.users)
@@ -450,6 +465,12 @@ def main(argv=None) -> None:
     parser.add_argument("--workers", default="1,2,4")
     parser.add_argument("--batch", type=int, default=40)
     parser.add_argument(
+        "--think",
+        type=float,
+        default=0.0,
+        help="pause moyenne entre deux actions d'un utilisateur, en secondes (0 : aucune)",
+    )
+    parser.add_argument(
         "--server",
         default=os.environ.get(
             "RCP_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -459,7 +480,10 @@ def main(argv=None) -> None:
     import logging
 
     logging.disable(logging.WARNING)
-    print(f"{args.users} utilisateurs, {args.seconds:.0f} s, lot de {args.batch} fiches")
+    print(
+        f"{args.users} utilisateurs, {args.seconds:.0f} s, lot de {args.batch} fiches, "
+        f"pause moyenne {args.think:g} s"
+    )
     runs = [one_run(args, int(w)) for w in args.workers.split(",")]
     print("\ndébit (req/s) : " + ", ".join(f"{r['workers']} → {r['throughput']:.1f}" for r in runs))
     sys.stdout.flush()
