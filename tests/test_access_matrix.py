@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support.factories import PASSWORD
+from tests.support.factories import PASSWORD, stored_fiche_version
 
 ROLES = ("anonymous", "admin", "coordinator", "physician", "gp")
 
@@ -396,14 +396,12 @@ def world(app, make):
 
 def _fiche_world(app, make, session_id: int) -> dict:
     """A decision with a stored fiche (rows only: the doors are tested, not the signature)."""
-    import hashlib
-    import json
 
     from rcp_app.core.timeutil import utcnow
     from rcp_app.decisions.models import Decision
     from rcp_app.delivery.models import Transmission
     from rcp_app.extensions import db
-    from rcp_app.fiches.models import Fiche, FicheDocument, FicheVersion
+    from rcp_app.fiches.models import Fiche
     from rcp_app.meetings.models import AgendaItem
 
     item = make.agenda_item(session_id)
@@ -421,25 +419,13 @@ def _fiche_world(app, make, session_id: int) -> dict:
             session_id=session_id,
             created_at=utcnow(),
         )
-        version = FicheVersion(
-            fiche=fiche,
-            version=1,
+        version = stored_fiche_version(
+            fiche,
+            validator.id,
+            code="K7QF-3MZP-9TXD",
             document_id="0d4a2c1e-6f0b-4c8e-9a53-2b1e7f3c9d10",
-            verification_code="K7QF-3MZP-9TXD",
-            snapshot=json.dumps({}),
-            validated_at=utcnow(),
-            validated_by_id=validator.id,
-            signer="CN=Cachet RCP (TEST)",
+            pdf=b"%PDF-1.7 matrix",
         )
-        for kind, content in (("pdf", b"%PDF-1.7 matrix"), ("cda", b"<ClinicalDocument/>")):
-            version.documents.append(
-                FicheDocument(
-                    kind=kind,
-                    sha256=hashlib.sha256(content).hexdigest(),
-                    size_bytes=len(content),
-                    content=content,
-                )
-            )
         transmission = Transmission(
             message_id="<matrix@rcp.test>",
             kind="fiche",

@@ -10,8 +10,6 @@ or the ids under ``details["patients"]`` for a page that lists several.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import dataclass, field
 
 import pytest
@@ -21,7 +19,7 @@ from rcp_app.core.audit import AuditEntry
 from rcp_app.core.patient_data import marker_of, patient_data_methods
 from rcp_app.core.timeutil import utcnow
 from rcp_app.extensions import db
-from tests.support.factories import PASSWORD
+from tests.support.factories import PASSWORD, stored_fiche_version
 
 # Flask's own static files: CSS and JS, nothing about patients.
 UNMARKED = {"static"}
@@ -190,7 +188,7 @@ def _world(app, make, tmp_path) -> dict:
     from rcp_app.delivery import mailbox
     from rcp_app.delivery.models import Transmission
     from rcp_app.directory.models import Rcp
-    from rcp_app.fiches.models import Fiche, FicheDocument, FicheVersion
+    from rcp_app.fiches.models import Fiche
     from rcp_app.meetings.models import MeetingSession
 
     coordinating = make.professional(last_name="Coordinatrice")
@@ -238,25 +236,13 @@ def _world(app, make, tmp_path) -> dict:
             session_id=session.id,
             created_at=utcnow(),
         )
-        version = FicheVersion(
-            fiche=fiche,
-            version=1,
+        version = stored_fiche_version(
+            fiche,
+            physician.id,
+            code="K7QF-3MZP-9TXE",
             document_id="0d4a2c1e-6f0b-4c8e-9a53-2b1e7f3c9d11",
-            verification_code="K7QF-3MZP-9TXE",
-            snapshot=json.dumps({}),
-            validated_at=utcnow(),
-            validated_by_id=physician.id,
-            signer="CN=Cachet RCP (TEST)",
+            pdf=b"%PDF-1.7 audit",
         )
-        for kind, content in (("pdf", b"%PDF-1.7 audit"), ("cda", b"<ClinicalDocument/>")):
-            version.documents.append(
-                FicheDocument(
-                    kind=kind,
-                    sha256=hashlib.sha256(content).hexdigest(),
-                    size_bytes=len(content),
-                    content=content,
-                )
-            )
         transmission = Transmission(
             message_id=message_id,
             kind="fiche",

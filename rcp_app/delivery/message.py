@@ -104,8 +104,10 @@ def build_message(
     source_oid: str,
     read_receipt_to: str | None,
     product_reference: str | None = None,
+    archive: bytes | None = None,
 ) -> EmailMessage:
-    """The e-mail of a fiche; product_reference is the convergence number for X-MSS-NIL."""
+    """The e-mail of a fiche; product_reference is the convergence number for X-MSS-NIL.
+    ``archive``: the IHE_XDM.ZIP if already built (it is the same for every recipient)."""
     message = EmailMessage()
     message["From"] = sender
     message["To"] = recipient
@@ -124,7 +126,10 @@ def build_message(
     message.add_attachment(
         pdf, maintype="application", subtype="pdf", filename=pdf_file_name(snapshot)
     )
-    archive = build_xdm_zip(snapshot, cda, submission_time=submission_time, source_oid=source_oid)
+    if archive is None:
+        archive = build_xdm_zip(
+            snapshot, cda, submission_time=submission_time, source_oid=source_oid
+        )
     message.add_attachment(archive, maintype="application", subtype="zip", filename=XDM_FILE_NAME)
     for part in message.iter_parts():
         del part["MIME-Version"]  # only the top-level header carries it (RFC 2045 §4)

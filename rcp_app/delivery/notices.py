@@ -4,6 +4,9 @@ published agenda carries its PDF and .ics)."""
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import format_datetime as rfc5322_date
 
@@ -13,6 +16,7 @@ from ..core.timeutil import format_date, to_paris
 from ..extensions import db
 from .message import build_message
 from .models import Transmission
+from .xdm import build_xdm_zip
 
 SUBJECTS = {
     "case_scheduled": "Dossier RCP inscrit à la séance du {when}",
@@ -49,10 +53,11 @@ def build_for(transmission: Transmission) -> EmailMessage:
 def _fiche_message(transmission: Transmission) -> EmailMessage:
     version = transmission.fiche_version
     config = current_app.config
+    parts = _fiche_parts(version, transmission.created_at, config["RCP_OID_ROOT"])
     return build_message(
-        version.snapshot_dict(),
-        version.document("pdf").content,
-        version.document("cda").content,
+        parts.snapshot,
+        parts.pdf,
+        parts.cda,
         sender=config["RCP_MSSANTE_SENDER"],
         recipient=transmission.recipient_address,
         message_id=transmission.message_id,
@@ -60,7 +65,49 @@ def _fiche_message(transmission: Transmission) -> EmailMessage:
         source_oid=config["RCP_OID_ROOT"],
         read_receipt_to=config["RCP_MSSANTE_SENDER"],
         product_reference=config["RCP_MSSANTE_NIL"],
+        archive=parts.archive,
     )
+
+
+@dataclass(frozen=True)
+class FicheParts:
+    snapshot: dict
+    pdf: bytes
+    cda: bytes
+    archive: bytes  # IHE_XDM.ZIP
+
+
+_PARTS_CACHE: OrderedDict[tuple, FicheParts] = OrderedDict()
+_PARTS_CACHE_SIZE = 8
+_PARTS_LOCK = threading.Lock()
+
+
+def _fiche_parts(version, submission_time, source_oid: str) -> FicheParts:
+    """What every recipient of one fiche version gets alike — the checked PDF and CDA, the
+    snapshot, the XDM archive — built once per worker process, not once per message. The
+    version's documents are write-once, so the cache can never serve stale bytes; the digest
+    of each document is still checked whenever they are read from the database."""
+    key = (version.id, submission_time, source_oid)
+    with _PARTS_LOCK:
+        parts = _PARTS_CACHE.get(key)
+        if parts is not None:
+            _PARTS_CACHE.move_to_end(key)
+            return parts
+    snapshot = version.snapshot_dict()
+    cda = version.document("cda").content
+    parts = FicheParts(
+        snapshot=snapshot,
+        pdf=version.document("pdf").content,
+        cda=cda,
+        archive=build_xdm_zip(
+            snapshot, cda, submission_time=submission_time, source_oid=source_oid
+        ),
+    )
+    with _PARTS_LOCK:
+        _PARTS_CACHE[key] = parts
+        while len(_PARTS_CACHE) > _PARTS_CACHE_SIZE:
+            _PARTS_CACHE.popitem(last=False)
+    return parts
 
 
 def _notification_message(transmission: Transmission) -> EmailMessage:

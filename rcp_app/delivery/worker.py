@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -129,6 +130,9 @@ def deliver_batch(limit: int = 50, worker: str | None = None, now=None) -> Batch
         return report
     config = current_app.config
     settings = SmtpSettings.from_config(config)
+    # Renewed once a quarter of the lease has gone by, not after every message (an UPDATE).
+    renew_every = config["RCP_DELIVERY_LEASE_SECONDS"] / 4
+    renewed = time.monotonic()
     with SmtpConnection(settings) as connection:
         for transmission_id in ids:
             outcome, detail = _send_one(connection, transmission_id, worker, config)
@@ -139,7 +143,9 @@ def deliver_batch(limit: int = 50, worker: str | None = None, now=None) -> Batch
                 db.session.rollback()
                 continue
             status = record_outcome(transmission, outcome, detail, now or utcnow())
-            renew_lease(worker, now)
+            if time.monotonic() - renewed > renew_every:
+                renew_lease(worker, now)
+                renewed = time.monotonic()
             db.session.commit()
             report.sent += status == "sent"
             report.retried += status == "pending"

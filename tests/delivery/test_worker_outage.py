@@ -165,3 +165,53 @@ def test_worker_survives_a_database_outage(postgres_app, tmp_path):
         assert set(statuses.values()) == {"sent"}, (statuses, output[-2000:])
         assert "Base de données injoignable" in output, output[-2000:]
         assert all(server.count(mid) >= 1 for mid in expected)
+
+
+def test_what_every_recipient_gets_alike_is_built_once(app, make, monkeypatch):
+    """The XDM archive (and the checked PDF and CDA) of one fiche version are built once per
+    worker process, not once per message; each message is still addressed to its recipient."""
+    from rcp_app.delivery import notices
+
+    signed_fiche(app, make)
+    built = []
+    original = notices.build_xdm_zip
+
+    def counting(*args, **kwargs):
+        built.append(1)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(notices, "build_xdm_zip", counting)
+    with app.app_context():
+        rows = db.session.scalars(
+            select(Transmission).where(Transmission.kind == "fiche").order_by(Transmission.id)
+        ).all()
+        assert len({r.recipient_address for r in rows}) >= 3
+        messages = [notices.build_for(row) for row in rows]
+    assert len(built) == 1
+    archives = {
+        part.get_content()
+        for message in messages
+        for part in message.iter_attachments()
+        if part.get_filename() == "IHE_XDM.ZIP"
+    }
+    assert len(archives) == 1
+    assert [m["To"] for m in messages] == [r.recipient_address for r in rows]
+
+
+def test_a_slow_batch_renews_its_lease_as_it_goes(app, make, monkeypatch):
+    """With SMTP answers slower than a quarter of the lease, the rows still waiting in the
+    batch get a fresh lease: another worker never takes them while this one is alive."""
+    from rcp_app.delivery import worker as worker_module
+
+    signed_fiche(app, make)
+    renewals = []
+    original = worker_module.renew_lease
+    monkeypatch.setattr(
+        worker_module, "renew_lease", lambda *a, **k: (renewals.append(a), original(*a, **k))
+    )
+    monkeypatch.setitem(app.config, "RCP_DELIVERY_LEASE_SECONDS", 0)  # every message is "slow"
+    with running_server() as server:
+        app.config.update(RCP_SMTP_HOST=server.host, RCP_SMTP_PORT=server.port)
+        with app.app_context():
+            report = worker.deliver_batch(50, "lent:1")
+    assert report.sent == 4 and len(renewals) == 4

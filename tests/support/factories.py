@@ -259,3 +259,32 @@ def pdf_bytes(pages: int = 1) -> bytes:
     buffer = io.BytesIO()
     writer.write(buffer)
     return buffer.getvalue()
+
+
+def stored_fiche_version(fiche, validated_by_id: int, *, code: str, document_id: str, pdf: bytes):
+    """Version 1 of ``fiche`` with placeholder documents (not a real signed PDF): for tests that
+    need a stored fiche to route to, not to read or verify."""
+    import json
+
+    from rcp_app.fiches.models import FicheDocument, FicheVersion
+
+    version = FicheVersion(
+        fiche=fiche,
+        version=1,
+        document_id=document_id,
+        verification_code=code,
+        snapshot=json.dumps({}),
+        validated_at=utcnow(),
+        validated_by_id=validated_by_id,
+        signer="CN=Cachet RCP (TEST)",
+    )
+    for kind, content in (("pdf", pdf), ("cda", b"<ClinicalDocument/>")):
+        version.documents.append(
+            FicheDocument(
+                kind=kind,
+                sha256=hashlib.sha256(content).hexdigest(),
+                size_bytes=len(content),
+                content=content,
+            )
+        )
+    return version
