@@ -13,6 +13,7 @@ from email.utils import format_datetime as rfc5322_date
 from flask import current_app
 
 from ..core.timeutil import format_date, to_paris
+from ..core.transactions import release
 from ..extensions import db
 from .message import build_message
 from .models import Transmission
@@ -51,17 +52,22 @@ def build_for(transmission: Transmission) -> EmailMessage:
 
 
 def _fiche_message(transmission: Transmission) -> EmailMessage:
-    version = transmission.fiche_version
+    """Read what the message needs, end the transaction, then assemble it (CPU only)."""
     config = current_app.config
-    parts = _fiche_parts(version, transmission.created_at, config["RCP_OID_ROOT"])
+    parts = _fiche_parts(
+        transmission.fiche_version, transmission.created_at, config["RCP_OID_ROOT"]
+    )
+    recipient, message_id = transmission.recipient_address, transmission.message_id
+    submission_time = transmission.created_at
+    release()
     return build_message(
         parts.snapshot,
         parts.pdf,
         parts.cda,
         sender=config["RCP_MSSANTE_SENDER"],
-        recipient=transmission.recipient_address,
-        message_id=transmission.message_id,
-        submission_time=transmission.created_at,
+        recipient=recipient,
+        message_id=message_id,
+        submission_time=submission_time,
         source_oid=config["RCP_OID_ROOT"],
         read_receipt_to=config["RCP_MSSANTE_SENDER"],
         product_reference=config["RCP_MSSANTE_NIL"],
@@ -95,9 +101,11 @@ def _fiche_parts(version, submission_time, source_oid: str) -> FicheParts:
             return parts
     snapshot = version.snapshot_dict()
     cda = version.document("cda").content
+    pdf = version.document("pdf").content
+    release()  # the archive is CPU work: no transaction held while it is built
     parts = FicheParts(
         snapshot=snapshot,
-        pdf=version.document("pdf").content,
+        pdf=pdf,
         cda=cda,
         archive=build_xdm_zip(
             snapshot, cda, submission_time=submission_time, source_oid=source_oid
@@ -140,15 +148,17 @@ def _notification_message(transmission: Transmission) -> EmailMessage:
         charset="utf-8",
     )
     if transmission.kind == "agenda_published":
-        items = agenda.agenda_items(session)
+        html = documents.agenda_html(session, agenda.agenda_items(session))
+        ics = documents.ics_bytes(session)
+        release()  # rendering the PDF is CPU work: no transaction held meanwhile
         message.add_attachment(
-            documents.agenda_pdf_bytes(session, items),
+            documents.html_to_pdf(html),
             maintype="application",
             subtype="pdf",
             filename="ordre-du-jour.pdf",
         )
         message.add_attachment(
-            documents.ics_bytes(session),
+            ics,
             maintype="text",
             subtype="calendar",
             filename="seance.ics",

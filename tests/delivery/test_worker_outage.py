@@ -215,3 +215,42 @@ def test_a_slow_batch_renews_its_lease_as_it_goes(app, make, monkeypatch):
         with app.app_context():
             report = worker.deliver_batch(50, "lent:1")
     assert report.sent == 4 and len(renewals) == 4
+
+
+def test_messages_are_assembled_with_no_transaction_open(app, client, login, make, monkeypatch):
+    """The worker reads what a message needs, then ends its transaction: the XDM archive, the
+    agenda PDF and the MIME assembly are CPU work done with nothing held."""
+    from rcp_app.delivery import notices
+    from rcp_app.meetings import documents
+
+    seen: dict[str, list[bool]] = {}
+
+    def spy(module, name):
+        original = getattr(module, name)
+
+        def wrapped(*args, **kwargs):
+            seen.setdefault(name, []).append(db.session().in_transaction())
+            return original(*args, **kwargs)
+
+        monkeypatch.setattr(module, name, wrapped)
+
+    spy(notices, "build_xdm_zip")
+    spy(notices, "build_message")
+    spy(documents, "html_to_pdf")
+    signed_fiche(app, make)
+    login("coordinator")
+    rcp = make.rcp(coordinator_id=make.professional().id)
+    session = make.session(rcp.id)
+    make.agenda_item(session.id)
+    assert client.post(f"/seances/{session.id}/publier", data={"version": "1"}).status_code == 302
+    with app.app_context():
+        ids = db.session.scalars(select(Transmission.id).order_by(Transmission.id)).all()
+        kinds = set()
+        for transmission_id in ids:
+            transmission = db.session.get(Transmission, transmission_id)
+            kinds.add(transmission.kind)
+            notices.build_for(transmission)
+    assert {"fiche", "agenda_published"} <= kinds
+    assert seen["build_xdm_zip"] == [False]
+    assert seen["build_message"] and not any(seen["build_message"])
+    assert seen["html_to_pdf"] and not any(seen["html_to_pdf"])
