@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 from sqlalchemy import select
 
 from rcp_app.auth.models import User
@@ -48,3 +51,23 @@ def transmissions(app) -> list[Transmission]:
 
 def by_role(app) -> dict[str, Transmission]:
     return {t.recipient_role: t for t in transmissions(app)}
+
+
+def worker_env(url: str, server, folder: Path) -> dict[str, str]:
+    """The environment of a real ``flask rcp deliver`` process: its own database, the test
+    SMTP server, the test PKI and audit key, and folders under ``folder``."""
+    from tests.conftest import PKI_SETTINGS
+
+    return {
+        **os.environ,
+        "RCP_DATABASE_URL": url,
+        "RCP_SECRET_KEY": "test",
+        "RCP_AUDIT_KEY": "test-audit-key-not-for-production",
+        "RCP_AUDIT_CHECKPOINT_DIR": str(folder / "ancrage"),
+        "RCP_SMTP_HOST": server.host,
+        "RCP_SMTP_PORT": str(server.port),
+        "RCP_SEAL_P12": PKI_SETTINGS["RCP_SEAL_P12"],
+        "RCP_SEAL_PASSPHRASE_FILE": PKI_SETTINGS["RCP_SEAL_PASSPHRASE_FILE"],
+        "RCP_TRUST_ROOTS": PKI_SETTINGS["RCP_TRUST_ROOTS"][0],
+        "RCP_MDN_DIR": str(folder / "mdn"),
+    }

@@ -9,7 +9,6 @@ is waiting for the « 250 » — and is killed there.
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -26,9 +25,9 @@ from rcp_app.delivery import worker
 from rcp_app.delivery.models import Transmission
 from rcp_app.extensions import db
 from rcp_app.terminology.builtin import load_builtin
-from tests.conftest import PKI_SETTINGS, make_app
+from tests.conftest import make_app
 from tests.delivery.smtp_server import Step, running_server
-from tests.delivery.support import signed_fiche
+from tests.delivery.support import signed_fiche, worker_env
 from tests.support import factories
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -62,19 +61,7 @@ def test_killed_worker_loses_nothing(own_database, tmp_path):
     assert set(_statuses(app).values()) == {"pending"}
     with running_server() as server:
         server.script("DATA", Step.accept(), Step.accept(delay=4))
-        env = {
-            **os.environ,
-            "RCP_DATABASE_URL": url,
-            "RCP_SECRET_KEY": "test",
-            "RCP_AUDIT_KEY": "test-audit-key-not-for-production",
-            "RCP_AUDIT_CHECKPOINT_DIR": str(tmp_path / "ancrage"),
-            "RCP_SMTP_HOST": server.host,
-            "RCP_SMTP_PORT": str(server.port),
-            "RCP_SEAL_P12": PKI_SETTINGS["RCP_SEAL_P12"],
-            "RCP_SEAL_PASSPHRASE_FILE": PKI_SETTINGS["RCP_SEAL_PASSPHRASE_FILE"],
-            "RCP_TRUST_ROOTS": PKI_SETTINGS["RCP_TRUST_ROOTS"][0],
-            "RCP_MDN_DIR": str(tmp_path / "mdn"),
-        }
+        env = worker_env(url, server, tmp_path)
         process = subprocess.Popen(
             [sys.executable, "-m", "flask", "--app", "wsgi", "rcp", "deliver", "--once"],
             cwd=ROOT,
