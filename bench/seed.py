@@ -11,7 +11,6 @@ import random
 import time
 from dataclasses import dataclass
 from datetime import timedelta
-from types import SimpleNamespace
 
 from rcp_app.cases.models import Biomarker, Case, Tumour
 from rcp_app.core.audit import GENESIS_HASH, AuditEntry
@@ -97,7 +96,7 @@ def audit_rows(directory: Directory, patients: list[dict], cases: list[dict]):
     events.sort()
     prev_hash = GENESIS_HASH
     for seq, (at, kind, object_id, patient_id, user_id) in enumerate(events, start=1):
-        entry = SimpleNamespace(
+        entry = AuditEntry(  # transient: never added to the session
             id=seq,
             seq=seq,
             at=at,
@@ -111,8 +110,8 @@ def audit_rows(directory: Directory, patients: list[dict], cases: list[dict]):
             details=json.dumps({"source": "bench"}, sort_keys=True),
             prev_hash=prev_hash,
         )
-        entry.hash = prev_hash = AuditEntry.compute_hash(entry)
-        yield vars(entry)
+        entry.hash = prev_hash = entry.compute_hash()
+        yield {column.key: getattr(entry, column.key) for column in AuditEntry.__table__.columns}
 
 
 def analyze() -> None:

@@ -213,10 +213,10 @@ document.addEventListener("securitypolicyviolation", (event) => {
 """
 
 
-@pytest.fixture
-def page(browser, live_server):
+def _open_page(browser, live_server, viewport: dict):
+    """A fresh context at ``viewport``; returns (page, context, problems, errors_before)."""
     context = browser.new_context(
-        base_url=live_server.url, viewport=VIEWPORT, locale="fr-FR", timezone_id="Europe/Paris"
+        base_url=live_server.url, viewport=viewport, locale="fr-FR", timezone_id="Europe/Paris"
     )
     context.set_default_timeout(TIMEOUT_MS)
     problems = BrowserProblems()
@@ -232,12 +232,54 @@ def page(browser, live_server):
     )
     page.on("pageerror", lambda error: problems.page_errors.append(str(error)))
     page.problems = problems
-    errors_before = len(live_server.errors)
-    yield page
-    context.close()
+    return page, context, problems, len(live_server.errors)
+
+
+def _check_closed(live_server, problems: BrowserProblems, errors_before: int) -> None:
     server_errors = live_server.errors[errors_before:]
     assert not server_errors, f"server errors (see the captured log): {server_errors}"
     assert not problems.unexpected(), "\n".join(problems.unexpected())
+
+
+@pytest.fixture
+def page(browser, live_server):
+    page, context, problems, errors_before = _open_page(browser, live_server, VIEWPORT)
+    yield page
+    context.close()
+    _check_closed(live_server, problems, errors_before)
+
+
+@pytest.fixture
+def sized_page(browser, live_server):
+    """``sized_page(390, 844)``: another page at that viewport, checked like ``page``.
+
+    For layout tests (1366×768, 1280×800, 1024×768, 390×844, 360×740). Log in on it with
+    ``login_on(sized, "dr.bernard")``.
+    """
+    opened = []
+
+    def _open(width: int, height: int):
+        page, context, problems, errors_before = _open_page(
+            browser, live_server, {"width": width, "height": height}
+        )
+        opened.append((context, problems, errors_before))
+        return page
+
+    yield _open
+    for context, _problems, _before in opened:
+        context.close()
+    for _context, problems, errors_before in opened:
+        _check_closed(live_server, problems, errors_before)
+
+
+def login_on(page, username: str, password: str = DEMO_PASSWORD):
+    """Logs the demo account in on ``page`` through the login form, waits for the home page."""
+    page.goto("/connexion")
+    page.get_by_label("Identifiant").fill(username)
+    page.get_by_label("Mot de passe").fill(password)
+    page.get_by_role("button", name="Se connecter").click()
+    page.wait_for_url(re.compile(r"/$"))
+    return page
 
 
 @pytest.fixture
@@ -245,12 +287,7 @@ def login_as(page):
     """``login_as("dr.martin")``: logs the demo account in and waits for the home page."""
 
     def _login(username: str, password: str = DEMO_PASSWORD):
-        page.goto("/connexion")
-        page.get_by_label("Identifiant").fill(username)
-        page.get_by_label("Mot de passe").fill(password)
-        page.get_by_role("button", name="Se connecter").click()
-        page.wait_for_url(re.compile(r"/$"))
-        return page
+        return login_on(page, username, password)
 
     return _login
 
