@@ -200,8 +200,11 @@ def free_port() -> int:
 
 
 @contextmanager
-def gunicorn(env: dict[str, str], workers: int):
+def gunicorn(env: dict[str, str], workers: int, threads: int = 1):
     port = free_port()
+    # More than one thread per worker: gunicorn's gthread worker (short requests are no longer
+    # queued behind a long one of the same process).
+    thread_args = ["--threads", str(threads)] if threads > 1 else []
     process = subprocess.Popen(  # noqa: S603
         [
             str(ROOT / ".venv/bin/gunicorn"),
@@ -211,6 +214,7 @@ def gunicorn(env: dict[str, str], workers: int):
             f"127.0.0.1:{port}",
             "--timeout",
             "120",
+            *thread_args,
             "wsgi:app",
         ],
         cwd=ROOT,
@@ -382,7 +386,7 @@ def one_run(args, workers: int) -> dict:
         with fresh_database(args.server) as url:
             world = prepare(url, tmp, args.batch)
             env = environment(url, tmp)
-            with gunicorn(env, workers) as (port, master):
+            with gunicorn(env, workers, args.threads) as (port, master):
                 results = Results()
                 begin = time.monotonic()
                 deadline = begin + args.seconds
@@ -413,14 +417,17 @@ def one_run(args, workers: int) -> dict:
                     thread.join(timeout=args.seconds + 600)
                 elapsed = time.monotonic() - begin
                 rss = worker_rss_mb(master)
-    return report(results, workers, elapsed, rss)
+    return report(results, workers, elapsed, rss, args.threads)
 
 
-def report(results: Results, workers: int, elapsed: float, rss: list[float]) -> dict:
+def report(
+    results: Results, workers: int, elapsed: float, rss: list[float], threads: int = 1
+) -> dict:
     by_action = defaultdict(list)
     for sample in results.samples:
         by_action[sample.action].append(sample)
-    print(f"\n== {workers} worker(s) gunicorn, {elapsed:.0f} s, charge {load_average()}")
+    kind = f" × {threads} fils (gthread)" if threads > 1 else " (sync)"
+    print(f"\n== {workers} worker(s) gunicorn{kind}, {elapsed:.0f} s, charge {load_average()}")
     columns = ("req", "req/s", "p50", "p95", "p99", "5xx", "409")
     print(f"{'page':<10} " + " ".join(f"{c:>7}" for c in columns))
     total_errors = 0
@@ -465,6 +472,12 @@ def main(argv=None) -> None:
     parser.add_argument("--workers", default="1,2,4")
     parser.add_argument("--batch", type=int, default=40)
     parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="fils par worker gunicorn (plus de 1 : worker gthread ; 1 : worker sync)",
+    )
+    parser.add_argument(
         "--think",
         type=float,
         default=0.0,
@@ -482,7 +495,7 @@ def main(argv=None) -> None:
     logging.disable(logging.WARNING)
     print(
         f"{args.users} utilisateurs, {args.seconds:.0f} s, lot de {args.batch} fiches, "
-        f"pause moyenne {args.think:g} s"
+        f"pause moyenne {args.think:g} s, {args.threads} fil(s) par worker"
     )
     runs = [one_run(args, int(w)) for w in args.workers.split(",")]
     print("\ndébit (req/s) : " + ", ".join(f"{r['workers']} → {r['throughput']:.1f}" for r in runs))
