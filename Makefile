@@ -6,6 +6,12 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 5000
 SMTP_PORT ?= 8025
+# The address printed (link and QR code) on the fiches signed by `make run`, and in its e-mails:
+# the one actually served, unless RCP_PUBLIC_URL is set (a proxy, a name, HOST=0.0.0.0). Passed
+# to each process of `make run` rather than guessed from a request's Host header: `rcp setup`
+# signs the demo's fiches and the worker writes its e-mails without any request, and a signed
+# fiche must never carry an address chosen by whoever sent the request.
+RCP_PUBLIC_URL ?= http://$(HOST):$(PORT)
 # PostgreSQL used by the second half of `make test` (this machine: trust auth on 127.0.0.1).
 RCP_TEST_POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 export FLASK_APP := wsgi
@@ -30,10 +36,10 @@ install: $(STAMP)
 LOCK_VENV := .venv-lock
 lock:
 	test -x $(LOCK_VENV)/bin/pip-compile || \
-		{ $(PYTHON) -m venv $(LOCK_VENV) && $(LOCK_VENV)/bin/pip install --quiet pip-tools; }
-	$(LOCK_VENV)/bin/pip-compile --quiet --extra dev --generate-hashes --strip-extras \
-		--allow-unsafe --no-emit-index-url --no-emit-find-links \
-		--custom-compile-command "make lock" $(LOCK_ARGS) -o requirements.lock pyproject.toml
+		{ $(PYTHON) -m venv $(LOCK_VENV) && $(LOCK_VENV)/bin/pip install --quiet pip-tools==7.7.0; }
+	CUSTOM_COMPILE_COMMAND="make lock" $(LOCK_VENV)/bin/pip-compile --quiet --extra dev \
+		--generate-hashes --strip-extras --allow-unsafe --no-emit-index-url --no-emit-find-links \
+		$(LOCK_ARGS) -o requirements.lock pyproject.toml
 
 # The system packages (Debian) each command needs, checked first, named on one line with the
 # apt-get command that installs them (rcp_app/core/syscheck.py: standard library only, run
@@ -49,12 +55,13 @@ syscheck-test:
 # instance/mailbox (aiosmtpd; listed on /dev/courriels) and the delivery worker sending the
 # outbox to it. Ctrl+C stops all three.
 run: syscheck-run $(STAMP)
-	$(BIN)/flask rcp setup
+	RCP_PUBLIC_URL="$(RCP_PUBLIC_URL)" $(BIN)/flask rcp setup
+	@echo "Fiches signées avec l'AC de démonstration $(CURDIR)/instance/pki-test/test-ca.pem ; pour que pdfsig la reconnaisse : README, « Vérifier une fiche avec pdfsig »."
 	@trap 'kill $$mailbox $$deliver 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/python -m rcp_app.delivery.mailbox --dir instance/mailbox --port $(SMTP_PORT) & mailbox=$$!; \
 	sleep 1; \
-	RCP_SMTP_PORT=$(SMTP_PORT) $(BIN)/flask rcp deliver --interval 3 & deliver=$$!; \
-	RCP_SMTP_PORT=$(SMTP_PORT) $(BIN)/flask run --host $(HOST) --port $(PORT)
+	RCP_PUBLIC_URL="$(RCP_PUBLIC_URL)" RCP_SMTP_PORT=$(SMTP_PORT) $(BIN)/flask rcp deliver --interval 3 & deliver=$$!; \
+	RCP_PUBLIC_URL="$(RCP_PUBLIC_URL)" RCP_SMTP_PORT=$(SMTP_PORT) $(BIN)/flask run --host $(HOST) --port $(PORT)
 
 # SQLite first, then PostgreSQL when reachable. RCP_REQUIRE_POSTGRES=1 (CI) turns an
 # unreachable server into a failure instead of a skipped half. The browser tests (marker e2e,

@@ -51,6 +51,9 @@ def create_app(overrides: dict | None = None) -> Flask:
     errors.register_error_handlers(app)
     security.register_security_headers(app)
     templating.register_template_helpers(app)
+    from .cases import display
+
+    display.register_template_helpers(app)  # TNM and biomarkers, written alike everywhere
     register_cli(app)
 
     from .admin.views import bp as admin_bp
@@ -65,6 +68,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     from .main.views import bp as main_bp
     from .meetings.views import bp as meetings_bp
     from .patients.views import bp as patients_bp
+    from .staging.views import bp as staging_bp
     from .terminology.views import bp as terminology_bp
 
     register_session_hooks(app)
@@ -75,6 +79,7 @@ def create_app(overrides: dict | None = None) -> Flask:
         directory_bp,
         patients_bp,
         terminology_bp,
+        staging_bp,
         cases_bp,
         attendance_bp,
         meetings_bp,

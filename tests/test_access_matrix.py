@@ -99,6 +99,14 @@ MATRIX: list[tuple[str, str, str, dict[str, int]]] = [
         "/dossiers/{case}/pieces-jointes/{attachment}",
         only(200, *CLINICAL),
     ),
+    # No reason: the coordination gets the form again with the message; a physician who did
+    # not upload the attachment is refused.
+    (
+        "cases.attachment_withdraw",
+        "POST",
+        "/dossiers/{case}/pieces-jointes/{attachment}/retirer",
+        only(200, "coordinator"),
+    ),
     (
         "cases.rcp_required_items",
         "GET",
@@ -135,16 +143,17 @@ MATRIX: list[tuple[str, str, str, dict[str, int]]] = [
         "/seances/{session}/presences/{attendance}/depart",
         only(302, "coordinator"),
     ),
+    ("attendance.sheet", "GET", "/seances/{session}/emargement", only(200, *MEETING_VIEWERS)),
     (
         "attendance.case_specialty_add",
         "POST",
-        "/seances/{session}/dossiers/{case}/specialites",
+        "/seances/{session}/dossiers/{agenda_case}/specialites",
         only(302, "coordinator"),
     ),
     (
         "attendance.case_specialty_remove",
         "POST",
-        "/seances/{session}/dossiers/{case}/specialites/retirer",
+        "/seances/{session}/dossiers/{agenda_case}/specialites/retirer",
         only(302, "coordinator"),
     ),
     # Last of the attendance rows: it deletes the attendance.
@@ -274,6 +283,18 @@ MATRIX: list[tuple[str, str, str, dict[str, int]]] = [
         "/dev/courriels/absent.eml",
         only(404, "coordinator"),
     ),
+    (
+        "delivery.mailbox_source",
+        "GET",
+        "/dev/courriels/absent.eml/source",
+        only(404, "coordinator"),
+    ),
+    (
+        "delivery.mailbox_attachment",
+        "GET",
+        "/dev/courriels/absent.eml/pieces/1",
+        only(404, "coordinator"),
+    ),
     # Last of the agenda rows: it takes the case off the agenda.
     (
         "meetings.unassign",
@@ -355,6 +376,13 @@ MATRIX: list[tuple[str, str, str, dict[str, int]]] = [
         "/terminologie/recherche?jeu=JDV_Tumeur_CISIS&q=sein",
         only(200, "admin", *CLINICAL),
     ),
+    # Live stage preview of the case form (JSON, codes only): whoever fills in case forms.
+    (
+        "staging.stage_preview",
+        "GET",
+        "/stade/apercu?topographie=C50.4&ct=T2&cn=N1&cm=M0",
+        only(200, *CLINICAL),
+    ),
     # Static files are public (CSS and JS only; nothing about patients lives there).
     ("static", "GET", "/static/css/app.css", same_for_all(200)),
     # Last: it ends the session.
@@ -379,6 +407,7 @@ def world(app, make):
     establishment = make.establishment()
     rcp = make.rcp(establishment_id=establishment.id)
     case = make.case(rcp_id=rcp.id)
+    item = make.agenda_item(case.session_id)
     return {
         "patient": make.patient().id,
         "establishment": establishment.id,
@@ -389,7 +418,9 @@ def world(app, make):
         "attachment": make.attachment(case.id, case.created_by_id).id,
         "session": case.session_id,
         "attendance": make.attendance(case.session_id).id,
-        "item": make.agenda_item(case.session_id).id,
+        "item": item.id,
+        # On the agenda: the attendance page's per-case routes only know agenda items.
+        "agenda_case": item.case_id,
         **_fiche_world(app, make, case.session_id),
     }
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -32,6 +34,17 @@ def world(make):
         "surg": make.professional(last_name="Petit", specialty_code=SURG),
         "path": make.professional(last_name="Durand", specialty_code=PATH),
     }
+
+
+def on_agenda(make, world):
+    """A scheduled case on the world session's agenda."""
+    item = make.agenda_item(world["session"].id)
+    with make.app.app_context():
+        from rcp_app.cases.models import Case
+
+        case = db.session.get(Case, item.case_id)
+        db.session.expunge(case)
+    return case
 
 
 def url(session_id, tail=""):
@@ -305,7 +318,7 @@ def test_departed_and_non_members_do_not_count(app, make, world):
 def test_case_required_specialty_and_quorum_for_case(app, client, login, make, world):
     login("coordinator")
     sid = world["session"].id
-    case = make.case(rcp_id=world["rcp"].id, session_id=sid)
+    case = on_agenda(make, world)
     present(make, world, "onco", "surg", "radio")
     page = client.get(url(sid)).get_data(as_text=True)
     assert f"Dossier n° {case.id}" in page and "DUPONT" in page
@@ -369,7 +382,7 @@ def test_case_of_another_session_is_404(client, login, make, world):
 
 def test_physician_cannot_add_case_specialty(app, client, login, make, world):
     login("physician")
-    case = make.case(rcp_id=world["rcp"].id, session_id=world["session"].id)
+    case = on_agenda(make, world)
     response = client.post(
         f"/seances/{world['session'].id}/dossiers/{case.id}/specialites",
         data={"specialty_code": PATH},
@@ -397,7 +410,7 @@ def _fill(make, world, start: int, count: int):
     for i in range(start, start + count):
         professional = make.professional(last_name=f"Médecin{i}", specialty_code=specialties[i % 4])
         make.attendance(world["session"].id, professional.id, quorum_member=i % 5 != 0)
-        make.case(rcp_id=world["rcp"].id, session_id=world["session"].id)
+        make.agenda_item(world["session"].id)
 
 
 def test_page_uses_a_constant_number_of_queries(client, login, make, world):
@@ -415,17 +428,47 @@ def test_page_uses_a_constant_number_of_queries(client, login, make, world):
     assert len(many) == len(few), "\n".join(many)
 
 
-def test_cases_follow_the_agenda_order_when_there_is_one(app, client, login, make, world):
-    if not hasattr(make, "agenda_item"):
-        pytest.skip("no agenda yet (meetings.AgendaItem)")
+def test_cases_follow_the_agenda_order(app, client, login, make, world):
     login("coordinator")
     sid = world["session"].id
-    pending = make.case(rcp_id=world["rcp"].id, session_id=sid)  # targeted, not on the agenda
     first = make.agenda_item(sid)
     second = make.agenda_item(sid)
     with app.app_context():
         session = db.session.get(MeetingSession, sid)
         ids = [case.id for case in ops.session_cases(session)]
-    assert ids == [first.case_id, second.case_id, pending.id]
+    assert ids == [first.case_id, second.case_id]
     page = client.get(url(sid)).get_data(as_text=True)
-    assert page.index(f'id="dossier-{first.case_id}"') < page.index(f'id="dossier-{pending.id}"')
+    assert page.index(f'id="dossier-{first.case_id}"') < page.index(
+        f'id="dossier-{second.case_id}"'
+    )
+
+
+@pytest.mark.parametrize("status", ["draft", "submitted"])
+def test_case_targeted_at_the_session_but_not_on_the_agenda_is_absent(
+    app, client, login, make, world, status
+):
+    """Only agenda items have a quorum: a case merely aimed at the session (a draft, a
+    submitted case not yet scheduled) is not named on the attendance page."""
+    login("coordinator")
+    sid = world["session"].id
+    listed = make.agenda_item(sid)
+    hidden_patient = make.patient(
+        birth_name="ZÉPHYRIN", first_birth_first_name="Ondine", birth_date=date(1961, 3, 7)
+    )
+    factory = make.submitted_case if status == "submitted" else make.case
+    hidden = factory(rcp_id=world["rcp"].id, session_id=sid, patient_id=hidden_patient.id)
+    with app.app_context():
+        session = db.session.get(MeetingSession, sid)
+        assert [case.id for case in ops.session_cases(session)] == [listed.case_id]
+    page = client.get(url(sid)).get_data(as_text=True)
+    assert f'id="dossier-{listed.case_id}"' in page
+    assert "Quorum par dossier (1)" in page
+    assert f'id="dossier-{hidden.id}"' not in page
+    assert "ZÉPHYRIN" not in page and "ZEPHYRIN" not in page
+    assert "07/03/1961" not in page
+    assert hidden_patient.ins_matricule not in page
+    # Nor can a case specialty be set on it through this session.
+    response = client.post(
+        f"/seances/{sid}/dossiers/{hidden.id}/specialites", data={"specialty_code": PATH}
+    )
+    assert response.status_code == 404

@@ -92,6 +92,9 @@ VISITS: dict[str, list[Visit]] = {
     "cases.attachment_download": [
         get("coordinator", "/dossiers/{draft}/pieces-jointes/{attachment}", "p1"),
     ],
+    "cases.attachment_withdraw": [
+        post("coordinator", "/dossiers/{draft}/pieces-jointes/{attachment}/retirer", {}, "p1"),
+    ],
     "attendance.page": [get("coordinator", S + "/presences", "p1", "p2")],
     "attendance.add": [post("coordinator", S + "/presences", {"_": "1"}, "p1", "p2")],
     "meetings.detail": [get("coordinator", S, "p1", "p2")],
@@ -144,6 +147,8 @@ VISITS: dict[str, list[Visit]] = {
     "delivery.gp_inbox": [get("gp", "/boite", "p1")],
     "delivery.gp_download": [get("gp", "/boite/fiches/{fiche}.pdf", "p1")],
     "delivery.mailbox_message": [get("coordinator", "/dev/courriels/{message}", "p1")],
+    "delivery.mailbox_source": [get("coordinator", "/dev/courriels/{message}/source", "p1")],
+    "delivery.mailbox_attachment": [get("coordinator", "/dev/courriels/{message}/pieces/1", "p1")],
 }
 
 
@@ -260,13 +265,16 @@ def _world(app, make, tmp_path) -> dict:
         fiche_id = fiche.id
         session_version = db.session.get(MeetingSession, session.id).version
         assert db.session.get(Rcp, rcp.id).coordinator_id == coordinating.id
-    stored = mailbox.store_message(
-        tmp_path,
-        "rcp@rcp.test",
-        ["gp@rcp.test"],
-        f"Message-ID: {message_id}\r\nSubject: Fiche RCP\r\n\r\nAUDITEUR Clémence\r\n".encode(),
-        1,
+    from email.message import EmailMessage
+
+    mail = EmailMessage()
+    mail["Message-ID"] = message_id
+    mail["Subject"] = "Fiche RCP"
+    mail.set_content("AUDITEUR Clémence\n", cte="quoted-printable")
+    mail.add_attachment(
+        "AUDITEUR Clémence".encode(), maintype="text", subtype="plain", filename="fiche.txt"
     )
+    stored = mailbox.store_message(tmp_path, "rcp@rcp.test", ["gp@rcp.test"], mail.as_bytes(), 1)
     return {
         "p1": p1.id,
         "p2": p2.id,

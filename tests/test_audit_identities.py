@@ -274,3 +274,18 @@ def test_admin_audit_page_masks_identities_of_rows_written_before(app, client, l
     for text in ("QUINTANILHA", "ZABALETA", "1961-07-23", "Apolline"):
         assert text not in html
     assert "birth_name" in html and "attachment_id : 3" in html
+
+
+def test_a_count_named_patients_in_the_details_names_no_patient():
+    """The demo load records {"patients": <count>}: the audit page must not take it for a list
+    of patient ids (it answered 500 on a fresh demo database)."""
+    import json
+
+    from rcp_app.admin.audit_query import patient_refs
+    from rcp_app.core.audit import AuditEntry
+
+    assert patient_refs(AuditEntry(patient_id=None, details=json.dumps({"patients": 150}))) == []
+    assert patient_refs(AuditEntry(patient_id=7, details=json.dumps({"patients": [3, "x"]}))) == [
+        7,
+        3,
+    ]

@@ -279,6 +279,6 @@ def test_meeting_page_summarises_tumour_staging_biomarkers_treatments(app, clien
     make.attachment(item.case_id, make.user(role="physician").id)
     page = client.get(f"/seances/{session.id}/reunion?dossier={item.id}").get_data(as_text=True)
     assert "cT2 cN1 cM0" in page and "stade IIB" in page
-    assert "Récepteurs aux œstrogènes (RE) : <strong>80</strong>" in page
+    assert "Récepteurs aux œstrogènes (RE) : <strong" in page and ">80 %</strong>" in page
     assert "intervention chirurgicale (réalisé, 01/03/2025)" in page
     assert "/pieces-jointes/" in page

@@ -867,3 +867,112 @@ def test_rcp_usual_participants(app, client, login, make):
     assert created["members"] == {"old": None, "new": [member.id]}
     form = text(client.get(f"/annuaire/rcp/{rcp_id}/modifier"))
     assert f'value="{member.id}" selected' in form or f'selected value="{member.id}"' in form
+
+
+# --- FRCP identifiers and the establishment's category (migration 0014) -------------------
+
+NATIONAL_IDS = {"network_id": "5201", "manager_id": "520114", "registry_id": "27011113"}
+
+
+def test_establishment_category_is_chosen_from_the_value_set(app, client, login):
+    login("admin")
+    form = client.get("/annuaire/etablissements/nouveau")
+    assert 'value="SA36"' in text(form) and "Centre anti-cancer" in text(form)
+    response = client.post(
+        "/annuaire/etablissements/nouveau", data=establishment_data(facility_type_code="SA36")
+    )
+    assert response.status_code == 302
+    with app.app_context():
+        saved = db.session.scalar(select(Establishment).where(Establishment.finess == "340780477"))
+        assert saved.facility_type_code == "SA36"
+        establishment_id = saved.id
+    [created] = audit_rows(app, "establishment.create", establishment_id)
+    assert created["facility_type_code"] == {"old": None, "new": "SA36"}
+    assert "Centre anti-cancer" in text(client.get("/annuaire/etablissements"))
+
+
+@pytest.mark.parametrize("code", ["SA99", "EXP_PATIENT", ""])
+def test_unknown_establishment_category_is_refused(app, client, login, code):
+    login("admin")
+    before = count(app, Establishment)
+    response = client.post(
+        "/annuaire/etablissements/nouveau", data=establishment_data(facility_type_code=code)
+    )
+    assert response.status_code == 200
+    assert count(app, Establishment) == before
+
+
+def test_establishment_category_offers_the_imported_value_set(app, client, login):
+    """Once JDV_J02 is imported, its establishment categories are the choices."""
+    from rcp_app.terminology.importer import read_value_sets
+    from rcp_app.terminology.operations import import_value_sets
+    from tests.fiches.conformance import ans_cisis_dir
+
+    path = ans_cisis_dir() / "jeuxDeValeurs" / "JDV_J02_XdsHealthcareFacilityTypeCode_CISIS.xml"
+    if not path.is_file():
+        pytest.skip("ANS value sets absent")
+    with app.app_context():
+        import_value_sets(read_value_sets(path))
+        db.session.commit()
+    login("admin")
+    page = text(client.get("/annuaire/etablissements/nouveau"))
+    assert 'value="SA69"' in page  # not in the built-in subset
+    assert 'value="EXP_PATIENT"' not in page  # a code of another system (not a category)
+    response = client.post(
+        "/annuaire/etablissements/nouveau", data=establishment_data(facility_type_code="SA69")
+    )
+    assert response.status_code == 302
+
+
+def test_rcp_national_identifiers_are_saved_and_shown(app, client, login, make):
+    establishment = make.establishment()
+    login("coordinator")
+    form = text(client.get("/annuaire/rcp/nouvelle"))
+    for name in NATIONAL_IDS:
+        assert f'name="{name}"' in form
+    data = rcp_data(establishment.id, **{k: f" {v} " for k, v in NATIONAL_IDS.items()})
+    response = client.post("/annuaire/rcp/nouvelle", data=data)
+    assert response.status_code == 302, text(response)
+    with app.app_context():
+        rcp = db.session.scalar(select(Rcp).where(Rcp.national_id == "RCP-34-SEIN-01"))
+        assert {k: getattr(rcp, k) for k in NATIONAL_IDS} == NATIONAL_IDS
+        rcp_id = rcp.id
+    page = text(client.get(f"/annuaire/rcp/{rcp_id}"))
+    assert all(value in page for value in NATIONAL_IDS.values())
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("network_id", "520", "comporte exactement 4 chiffres"),
+        ("network_id", "52A1", "comporte exactement 4 chiffres"),
+        ("manager_id", "52011", "comporte exactement 6 chiffres"),
+        ("manager_id", "5201140", "comporte exactement 6 chiffres"),
+        ("registry_id", "27011", "de 6 à 10 chiffres"),
+        ("registry_id", "RCP-27011113", "de 6 à 10 chiffres"),
+    ],
+)
+def test_rcp_national_identifier_formats_are_checked(
+    app, client, login, make, field, value, message
+):
+    establishment = make.establishment()
+    login("coordinator")
+    response = client.post(
+        "/annuaire/rcp/nouvelle", data=rcp_data(establishment.id, **{field: value})
+    )
+    assert response.status_code == 200
+    assert message in text(response)
+    assert value in text(response)  # what was typed is kept
+    assert count(app, Rcp, Rcp.national_id == "RCP-34-SEIN-01") == 0
+
+
+def test_rcp_national_identifier_is_unique(app, client, login, make):
+    existing = make.rcp(name="RCP digestive", registry_id="27011113")
+    login("coordinator")
+    response = client.post(
+        "/annuaire/rcp/nouvelle",
+        data=rcp_data(existing.establishment_id, registry_id="27011113"),
+    )
+    assert response.status_code == 200
+    assert "déjà attribué à la RCP « RCP digestive »" in text(response)
+    assert count(app, Rcp, Rcp.registry_id == "27011113") == 1

@@ -183,6 +183,23 @@ def test_list_shows_upcoming_and_past(app, client, make, login):
         assert client.get(f"/seances?rcp={bad}").status_code == 200
 
 
+def test_a_closed_session_is_never_listed_as_upcoming(app, client, make, login):
+    """Closed ahead of its date (or a date typed wrong): done, so under « Passées ou closes »;
+    a session under way stays with the upcoming ones even once its start time has passed."""
+    login("coordinator")
+    rcp = make.rcp()
+    closed_ahead = make.session(rcp.id, status="closed")  # two weeks ahead, already closed
+    running = make.session(rcp.id, starts_at=utcnow() - timedelta(hours=1), status="in_progress")
+    planned = make.session(rcp.id)
+    page = client.get(f"/seances?rcp={rcp.id}").get_data(as_text=True)
+    upcoming_part, past_part = page.split('id="past-title"')
+    assert "Passées ou closes" in past_part
+    assert f'/seances/{closed_ahead.id}"' not in upcoming_part
+    assert f'/seances/{closed_ahead.id}"' in past_part
+    assert f'/seances/{running.id}"' in upcoming_part
+    assert f'/seances/{planned.id}"' in upcoming_part and f'/seances/{planned.id}"' not in past_part
+
+
 def test_gp_and_physician_access(app, client, make, login):
     session = make.session(make.rcp().id)
     login("physician")

@@ -1,6 +1,9 @@
 """One input rule for every free-text field (rcp_app/core/text.py): line breaks and tabs kept,
-vertical tab and form feed turned into line breaks, other invisible characters refused with a
-French message naming the field; forms (every WTForms form) and the JSON autosave alike."""
+vertical tab, form feed and the Unicode line/paragraph separators turned into line breaks, text
+put in NFC, other invisible characters refused with a French message naming the field, and so
+is any character the documents' font cannot draw (emoji it lacks, CJK, private use); forms
+(every WTForms form) and the JSON autosave alike. The rendering side is tests/test_pdf_glyphs.py.
+"""
 
 from __future__ import annotations
 
@@ -34,7 +37,12 @@ from tests.support.factories import PASSWORD
         ("a\rb", "a\nb"),
         ("a\x0bb\x0cc", "a\nb\nc"),
         ("tab\tkept\n", "tab\tkept\n"),
-        ("Élodie d’Aubigné — 😀 \U0010fffd", "Élodie d’Aubigné — 😀 \U0010fffd"),
+        ("a\u2028b\u2029c", "a\nb\nc"),
+        # DejaVu Sans draws this emoticon (monochrome): it is accepted.
+        ("Élodie d’Aubigné — 😀", "Élodie d’Aubigné — 😀"),
+        # Combining accents become the precomposed letters (NFC).
+        ("Ele\u0301onore Franc\u0327ois", "Eléonore François"),
+        ("\u212b \u2126", "Å Ω"),
     ],
 )
 def test_line_breaks_are_normalised_and_tabs_kept(raw, expected):
@@ -45,7 +53,9 @@ def test_line_breaks_are_normalised_and_tabs_kept(raw, expected):
 @pytest.mark.parametrize(
     "character",
     ["\x00", "\x07", "\x1f", "\x7f", "\x80", "\x85", "\x9f", "\ud800", "\udfff", "\ufdd0"]
-    + ["\ufdef", "\ufffe", "\uffff", "\U0001fffe", "\U0010ffff"],
+    + ["\ufdef", "\ufffe", "\uffff", "\U0001fffe", "\U0010ffff"]
+    # Bidirectional embeddings, overrides and isolates (text that reads otherwise than stored).
+    + ["\u202a", "\u202b", "\u202c", "\u202d", "\u202e", "\u2066", "\u2067", "\u2068", "\u2069"],
 )
 def test_other_invisible_characters_are_refused(character):
     assert forbidden_character(normalise_text(f"avant{character}après")) == character
@@ -55,6 +65,75 @@ def test_refusal_message_names_the_field_and_the_character():
     assert refusal_message("Question posée", "\x07") == (
         "Le champ « Question posée » contient un caractère invisible non autorisé (U+0007)."
     )
+
+
+# What DejaVu Sans (the documents' font, core/pdfrender.py) lacks: an emoji, Chinese, Japanese,
+# Korean, private use (BMP and plane 16), the ideographic space.
+UNDRAWABLE = ["🧬", "中", "の", "한", "\ue000", "\U0010fffd", "\u3000"]
+
+
+@pytest.mark.parametrize("character", UNDRAWABLE)
+def test_characters_the_documents_cannot_draw_are_refused(character):
+    assert forbidden_character(normalise_text(f"avant{character}après")) == character
+    # Passwords are never printed: only invisible characters are refused there.
+    assert forbidden_character(f"avant{character}après", documents=False) is None
+    assert forbidden_character("avant\x07après", documents=False) == "\x07"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Ça, c’est « œuvre » — cœur, Æsop, Straße, Łódź, Dvořák, İstanbul, Ærøskøbing, ŉ ǅ",
+        "Ελληνικά: αβγδε ΑΒΓ",
+        "Русский: Жизнь, ёлка; Українська: ґїє",
+        "T ≤ 2 cm, N ≥ 1, ± 3 mm, 5 µg, 37,5 °C, 10 ‰, → ← ×, ½, €, № 3 — ‘a’ “b” „c‟ • …",
+        # Combining accents, the last one without a precomposed letter.
+        "e\u0301 c\u0327 a\u0300 o\u0308 n\u0303 — q\u0301",
+    ],
+)
+def test_every_script_the_fiche_accepts_passes_the_rule(text):
+    assert forbidden_character(normalise_text(text)) is None
+
+
+def test_the_message_names_the_character_and_its_code_point():
+    assert refusal_message("Question posée", "🧬") == (
+        "Le champ « Question posée » contient un caractère non pris en charge dans les "
+        "documents : 🧬 (U+1F9EC)."
+    )
+    # A private-use character would show as nothing useful: its code point only.
+    assert refusal_message("Question posée", "\ue000") == (
+        "Le champ « Question posée » contient un caractère non pris en charge dans les "
+        "documents : U+E000."
+    )
+
+
+def test_the_accepted_characters_are_read_from_the_font_file():
+    """Not a hand-made list: each code point of the first two planes is accepted exactly when
+    the font's cmap has it (private use, controls and the line/paragraph separators aside)."""
+    import unicodedata
+
+    from fontTools.ttLib import TTFont
+
+    from rcp_app.core.pdfrender import DOCUMENT_FONT_FILE
+
+    with TTFont(DOCUMENT_FONT_FILE, lazy=True) as font:
+        cmap = font.getBestCmap()
+    assert len(cmap) > 5000
+    wrong = []
+    for code in range(0x20000):
+        character = chr(code)
+        if character in "\t\n" or 0xD800 <= code <= 0xDFFF:
+            continue
+        expected = (
+            code in cmap
+            and code not in (0x2028, 0x2029)
+            and unicodedata.category(character) not in ("Co", "Cc")
+            and not (0xFDD0 <= code <= 0xFDEF or code & 0xFFFE == 0xFFFE)
+            and not (0x202A <= code <= 0x202E or 0x2066 <= code <= 0x2069)
+        )
+        if (forbidden_character(character) is None) != expected:
+            wrong.append(f"U+{code:04X}")
+    assert wrong == []
 
 
 def _all_form_classes():
@@ -78,10 +157,12 @@ def test_every_form_of_the_application_carries_the_rule():
     assert outside == []
 
 
-def test_every_text_field_of_every_form_refuses_an_invisible_character(app):
-    """Each form built with a bell in every text field reports it on each of them."""
+@pytest.mark.parametrize("character", ["\x07", "🧬"])
+def test_every_text_field_of_every_form_refuses_the_character(app, character):
+    """Each form built with a bell (or an emoji the documents cannot draw) in every text field
+    reports it on each of them; a password field refuses the bell only (never printed)."""
     from werkzeug.datastructures import MultiDict
-    from wtforms import StringField
+    from wtforms import PasswordField, StringField
 
     checked = []
     with app.test_request_context(method="POST"):
@@ -90,16 +171,20 @@ def test_every_text_field_of_every_form_refuses_an_invisible_character(app):
                 continue  # checked through the forms that contain them
             try:
                 names = [f.name for f in _leaves(form_class(meta={"csrf": False}))]
-                form = form_class(MultiDict({n: "a\x07b" for n in names}), meta={"csrf": False})
+                data = MultiDict({n: f"a{character}b" for n in names})
+                form = form_class(data, meta={"csrf": False})
             except TypeError:
                 continue  # forms that need constructor arguments are built by their tests
             form.validate()
             checked.append(form_class)
             for field in _leaves(form):
-                if isinstance(field, StringField):
-                    assert refusal_message(field.label.text, "\x07") in field.errors, (
-                        f"{form_class.__name__}.{field.name}"
-                    )
+                if not isinstance(field, StringField):
+                    continue
+                refused = refusal_message(field.label.text, character) in field.errors
+                if isinstance(field, PasswordField) and character == "🧬":
+                    assert not refused, f"{form_class.__name__}.{field.name}"
+                else:
+                    assert refused, f"{form_class.__name__}.{field.name}"
     assert len(checked) > 20, checked
 
 
@@ -135,6 +220,32 @@ def test_an_invisible_character_in_the_case_form_is_named_next_to_its_field(
     )
     with app.app_context():
         assert db.session.scalar(select(Case).where(Case.patient_id == ids["patient"])) is None
+
+
+@pytest.mark.parametrize("character", ["🧬", "中"])
+def test_a_character_the_fiche_cannot_draw_in_the_case_form_is_named_next_to_its_field(
+    app, client, make, login, character
+):
+    login("physician")
+    ids = case_world(app, make)
+    response = client.post(new_url(ids), data=case_form(ids, question=f"Question {character} ?"))
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert (
+        "Le champ « Question posée à la RCP » contient un caractère non pris en charge dans les "
+        f"documents : {character} (U+{ord(character):04X})." in page
+    )
+    with app.app_context():
+        assert db.session.scalar(select(Case).where(Case.patient_id == ids["patient"])) is None
+
+
+def test_combining_accents_in_the_case_form_are_stored_precomposed(app, client, make, login):
+    login("physician")
+    ids = case_world(app, make)
+    response = client.post(new_url(ids), data=case_form(ids, question="Re\u0301cidive ?"))
+    assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+    with app.app_context():
+        assert db.session.get(Case, only_case_id(app, ids["patient"])).question == "Récidive ?"
 
 
 def _decision_url(world) -> str:
@@ -178,6 +289,49 @@ def test_a_nul_in_the_json_autosave_is_a_french_json_error_naming_the_field(
         "field": field,
     }
     assert _decision_of(app, world) is None
+
+
+@pytest.mark.parametrize("field", sorted(decision_ops.LABELS))
+def test_an_emoji_in_the_json_autosave_is_a_french_json_error_naming_the_field(
+    app, client, make, field
+):
+    world = build_world(app, make, decision=None)
+    _login_validator(client, world)
+    response = client.post(_decision_url(world), json={**READY, "version": 0, field: "a🧬b"})
+    assert response.status_code in (400, 422)
+    assert response.get_json() == {
+        "message": refusal_message(decision_ops.LABELS[field], "🧬"),
+        "field": field,
+    }
+    assert "non pris en charge dans les documents : 🧬 (U+1F9EC)" in response.get_json()["message"]
+    assert _decision_of(app, world) is None
+
+
+@pytest.mark.parametrize("character", UNDRAWABLE)
+def test_the_json_autosave_refuses_every_character_the_fiche_cannot_draw(
+    app, client, make, character
+):
+    world = build_world(app, make, decision=None)
+    _login_validator(client, world)
+    response = client.post(
+        _decision_url(world), json={**READY, "version": 0, "comments": f"Avis {character}"}
+    )
+    assert response.status_code in (400, 422)
+    assert response.get_json() == {
+        "message": refusal_message(decision_ops.LABELS["comments"], character),
+        "field": "comments",
+    }
+    assert _decision_of(app, world) is None
+
+
+def test_the_json_autosave_stores_combining_accents_precomposed(app, client, make):
+    world = build_world(app, make, decision=None)
+    _login_validator(client, world)
+    response = client.post(
+        _decision_url(world), json={**READY, "version": 0, "comments": "Tre\u0300s bien"}
+    )
+    assert response.status_code == 200, response.get_json()
+    assert _decision_of(app, world).comments == "Très bien"
 
 
 def test_a_decision_with_a_vertical_tab_is_stored_validated_and_signed(app, client, make):

@@ -76,8 +76,10 @@ def object_types() -> list[str]:
 def patient_refs(entry: AuditEntry) -> list[int]:
     """The patients a row names: its ``patient_id``, and the ids a list page stores."""
     try:
-        listed = entry.details_dict().get("patients") or []
+        listed = entry.details_dict().get("patients")
     except (ValueError, AttributeError):
+        listed = None
+    if not isinstance(listed, list):  # e.g. a count of patients (the demo load's row)
         listed = []
     ids = [entry.patient_id] if entry.patient_id is not None else []
     return list(dict.fromkeys(ids + [i for i in listed if isinstance(i, int)]))

@@ -8,6 +8,7 @@ writes an audit row and flushes; the request commits once.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
@@ -357,32 +358,52 @@ _NOT_DISCUSSED = ("withdrawn", "refused")
 
 
 def session_cases(session: MeetingSession) -> list:
-    """The cases of the session, in agenda order when the agenda exists (meetings.AgendaItem),
-    then the other cases targeted at the session; withdrawn or refused ones excluded.
-    Two queries at most, whatever the number of cases."""
-    from ..cases.models import Case
-    from ..meetings import models as meetings_models
+    """The cases on the session's agenda, in agenda order; withdrawn or refused ones excluded.
 
-    agenda_item = getattr(meetings_models, "AgendaItem", None)
-    load = (selectinload(Case.patient),)
-    ordered: list = []
-    if agenda_item is not None:
-        rows = db.session.execute(
+    Only agenda items: a case merely targeted at the session (a draft, a case not yet
+    scheduled) is not discussed there, so it has no quorum and its patient must not be named
+    on the attendance page or the attendance sheet. One query, whatever the number of cases."""
+    from ..cases.models import Case
+    from ..meetings.models import AgendaItem
+
+    return list(
+        db.session.scalars(
             select(Case)
-            .join(agenda_item, agenda_item.case_id == Case.id)
-            .where(agenda_item.session_id == session.id, Case.status.not_in(_NOT_DISCUSSED))
-            .options(*load)
-            .order_by(agenda_item.position, Case.id)
+            .join(AgendaItem, AgendaItem.case_id == Case.id)
+            .where(AgendaItem.session_id == session.id, Case.status.not_in(_NOT_DISCUSSED))
+            .options(selectinload(Case.patient))
+            .order_by(AgendaItem.position, Case.id)
         )
-        ordered = list(rows.scalars())
-    seen = {case.id for case in ordered}
-    targeted = db.session.scalars(
-        select(Case)
-        .where(Case.session_id == session.id, Case.status.not_in(_NOT_DISCUSSED))
-        .options(*load)
-        .order_by(Case.submitted_at, Case.id)
     )
-    return ordered + [case for case in targeted if case.id not in seen]
+
+
+@dataclass(frozen=True)
+class SheetRow:
+    """A line of the attendance sheet: a professional present, or a member of the RCP who
+    was not (« absent(e) ou excusé(e) »)."""
+
+    professional: Professional
+    attendance: Attendance | None
+
+    @property
+    def present(self) -> bool:
+        return self.attendance is not None
+
+
+def sheet_rows(session: MeetingSession, attendances: list[Attendance]) -> list[SheetRow]:
+    """Those present (by name), then the RCP's usual members who were not (by name).
+    Two queries at most."""
+    from ..directory.models import RcpMember
+
+    present_ids = {a.professional_id for a in attendances}
+    members = db.session.scalars(
+        select(Professional)
+        .join(RcpMember, RcpMember.professional_id == Professional.id)
+        .where(RcpMember.rcp_id == session.rcp_id, Professional.id.not_in(present_ids or {0}))
+        .options(selectinload(Professional.establishment))
+        .order_by(Professional.last_name_key, Professional.first_name, Professional.id)
+    )
+    return [SheetRow(a.professional, a) for a in attendances] + [SheetRow(p, None) for p in members]
 
 
 def record_page_view(session: MeetingSession, cases) -> None:

@@ -97,6 +97,33 @@ def page(session_id: int):
     return _render(_session(session_id))
 
 
+@bp.route("/seances/<int:session_id>/emargement")
+@no_patient_data  # cases by agenda position and number only: the sheet goes round the room
+@roles_required(*VIEWERS)
+def sheet(session_id: int):
+    """The attendance sheet (« feuille d'émargement ») to print and sign: an HTML page with a
+    print style sheet, printed (or saved as PDF) by the browser."""
+    session = _session(session_id)
+    labels = ops.specialty_labels()
+    attendances = ops.session_attendances(session)
+    attendees = ops.attendees_of(attendances)
+    cases = ops.session_cases(session)
+    extras = ops.case_specialties([c.id for c in cases])
+    return render_template(
+        "attendance/sheet.html",
+        session=session,
+        rcp=session.rcp,
+        rows=ops.sheet_rows(session, attendances),
+        labels=labels,
+        session_quorum=ops.quorum_of(session.rcp, attendees, (), labels),
+        cases=cases,
+        extras=extras,
+        case_quorums={
+            c.id: ops.quorum_of(session.rcp, attendees, extras[c.id], labels) for c in cases
+        },
+    )
+
+
 @bp.route("/seances/<int:session_id>/presences", methods=["POST"])
 @shows_patient_data
 @roles_required(*VIEWERS)

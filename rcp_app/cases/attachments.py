@@ -22,13 +22,16 @@ from pathlib import Path
 
 import pikepdf
 from pypdf import PdfReader
+from sqlalchemy import select
 
 from ..core import audit
-from ..core.errors import DomainError
+from ..core.errors import Conflict, DomainError, PermissionDenied
+from ..core.text import clean_text
 from ..core.timeutil import format_date, utcnow
 from ..extensions import db
+from ..meetings.models import FROZEN_STATUSES, AgendaItem, MeetingSession
 from .models import ATTACHMENT_KINDS, Attachment, Case
-from .operations import check_editable
+from .operations import check_editable, is_frozen
 from .pdf_content import TooComplex, active_content, refusal_message
 
 log = logging.getLogger(__name__)
@@ -205,6 +208,94 @@ class AttachmentDamaged(DomainError):
     """
 
     status_code = 500
+
+
+# --- withdrawal ------------------------------------------------------------------------------
+
+WITHDRAWAL_REASON_MAX = 500
+WITHDRAWAL_REASON_LABEL = "Motif du retrait de la pièce jointe"
+
+
+def can_see_withdrawn(user) -> bool:
+    """The coordination keeps access to withdrawn attachments (the audit may need them)."""
+    return bool(user is not None and user.has_role("coordinator"))
+
+
+def can_withdraw(user, attachment: Attachment) -> bool:
+    """The physician who uploaded it, or the coordination."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return False
+    return user.has_role("coordinator") or (
+        user.has_role("physician") and user.id == attachment.uploaded_by_id
+    )
+
+
+def agenda_published(case: Case) -> bool:
+    """The case is on an agenda that was published (or its session's agenda is frozen): the
+    participants may have read its documents, so they no longer change."""
+    if is_frozen(case):
+        return True
+    statuses = db.session.scalars(
+        select(MeetingSession.status)
+        .join(AgendaItem, AgendaItem.session_id == MeetingSession.id)
+        .where(AgendaItem.case_id == case.id)
+    )
+    return any(status in FROZEN_STATUSES for status in statuses)
+
+
+def withdraw_attachment(case: Case, attachment: Attachment, user, reason) -> None:
+    """Withdraw a duplicate or misfiled attachment before the agenda is published.
+
+    The row and the file are kept (the audit may need them): the attachment leaves the case
+    page, the completeness, the agenda and the fiche (``Case.attachments`` skips it), and only
+    the coordination may still download it.
+    """
+    if attachment.case_id != case.id:
+        raise DomainError("Cette pièce jointe n'appartient pas à ce dossier.")
+    if not can_withdraw(user, attachment):
+        raise PermissionDenied(
+            "Seuls le médecin qui a déposé la pièce jointe et le secrétariat de la RCP peuvent "
+            "la retirer."
+        )
+    reason = clean_text(str(reason or ""), WITHDRAWAL_REASON_LABEL, "reason").strip()
+    if not reason:
+        raise DomainError(
+            "Indiquez le motif du retrait (par exemple : doublon, document d'un autre patient).",
+            field="reason",
+        )
+    if len(reason) > WITHDRAWAL_REASON_MAX:
+        raise DomainError(
+            f"Le motif du retrait : {WITHDRAWAL_REASON_MAX} caractères au maximum "
+            f"({len(reason)} saisis).",
+            field="reason",
+        )
+    # Serialise with a concurrent publication of the agenda and a concurrent withdrawal.
+    db.session.execute(select(Case.id).where(Case.id == case.id).with_for_update())
+    db.session.refresh(attachment, with_for_update=True)
+    if attachment.withdrawn_at is not None:
+        raise Conflict(f"La pièce jointe « {attachment.original_name} » est déjà retirée.")
+    if agenda_published(case):
+        raise Conflict(
+            "L'ordre du jour où figure ce dossier est publié : ses pièces jointes ne peuvent "
+            "plus être retirées. Adressez-vous au secrétariat de la RCP."
+        )
+    attachment.withdrawn_at = utcnow()
+    attachment.withdrawn_by_id = user.id
+    attachment.withdrawal_reason = reason
+    db.session.flush()
+    db.session.expire(case, ["attachments", "all_attachments"])
+    audit.record(
+        "attachment.withdraw",
+        "case",
+        case.id,
+        patient_id=case.patient_id,
+        # The file name is left out, as on upload (it often carries the patient's name).
+        details={"attachment_id": attachment.id, "sha256": attachment.sha256, "reason": reason},
+    )
+
+
+def withdrawn_attachments(case: Case) -> list[Attachment]:
+    return [a for a in case.all_attachments if a.withdrawn_at is not None]
 
 
 def read_for_download(case: Case, attachment: Attachment, root: str | os.PathLike) -> bytes:

@@ -1,7 +1,11 @@
 """What the case pages show: code labels (one query per value set), the form's initial data,
-and the reasons a stage group could not be computed."""
+the reasons a stage group could not be computed, and the one way TNM and biomarkers are
+written on every page (registered as Jinja globals: ``tnm_text``, ``biomarker_rows``)."""
 
 from __future__ import annotations
+
+import re
+from collections.abc import Mapping
 
 from sqlalchemy import select
 
@@ -69,6 +73,88 @@ class DisplayLabels:
         if not code:
             return ""
         return self._labels.get(value_set, {}).get(code, code)
+
+
+# --- TNM and biomarkers, as every page writes them ------------------------------------------
+
+TNM_PREFIXES = {"clinical": "c", "pathological": "p"}
+# A stored category that already carries its prefix: "cT2a", "ypN0", "rpT1".
+_PREFIXED = re.compile(r"^[cpyra]+[TNM]")
+
+
+def tnm_category(value: str | None, kind: str, axis: str) -> str:
+    """One stored category as clinicians write it. Validation stores the prefix ("cT2a",
+    "ypN0"), but older rows and imports may hold "T2" or "2": the kind's prefix (and the axis)
+    is added to those, never a second time."""
+    value = (value or "").strip()
+    if not value:
+        return ""
+    if _PREFIXED.match(value):
+        return value
+    body = value[1:] if value[:1].upper() == axis else value  # "T2" or "2"
+    return TNM_PREFIXES[kind] + axis + body
+
+
+def tnm_text(source, kind: str) -> str:
+    """'cT1c cN0 cM0' for a tumour (``kind``: clinical or pathological) or a {t, n, m} mapping
+    (a fiche snapshot); axes not given are left out, "" when none is."""
+    if isinstance(source, Mapping):
+        values = (source.get("t"), source.get("n"), source.get("m"))
+    else:
+        values = tuple(getattr(source, f"{kind}_{axis}") for axis in "tnm")
+    return " ".join(
+        text
+        for text in (tnm_category(v, kind, axis) for v, axis in zip(values, "TNM", strict=True))
+        if text
+    )
+
+
+def biomarker_text(code: str, value: str | None) -> str:
+    """'45 %', '12.5 ng/mL', '3+': the stored value with its marker's unit."""
+    value = (value or "").strip()
+    marker = biomarkers.BY_CODE.get(code)
+    if not value or marker is None or not marker.unit:
+        return value
+    return f"{value} {marker.unit}"
+
+
+def _stored_biomarkers(source) -> dict[str, str]:
+    rows = source.get("biomarkers") if isinstance(source, Mapping) else source.biomarkers
+    return {
+        (row["code"] if isinstance(row, Mapping) else row.code): (
+            row["value"] if isinstance(row, Mapping) else row.value
+        )
+        for row in rows or ()
+    }
+
+
+def biomarker_rows(source, with_empty: bool = False) -> list[tuple[str, str]]:
+    """(label, text) of a tumour's biomarkers (a Tumour or a fiche snapshot's tumour), in the
+    registry's clinical order (RE, RP, HER2, Ki-67…), unknown codes last under their code.
+    ``with_empty``: also the site's markers without a value (text ""), to show what is missing.
+    """
+    stored = _stored_biomarkers(source)
+    order = {m.code: i for i, m in enumerate(biomarkers.MARKERS)}
+    codes = sorted(stored, key=lambda c: (order.get(c, len(order)), c))
+    if with_empty:
+        topography = (
+            (source.get("topography") or {}).get("code")
+            if isinstance(source, Mapping)
+            else source.topography_code
+        )
+        site = biomarkers.markers_for(biomarkers.site_for_topography(topography))
+        codes = [m.code for m in site] + [c for c in codes if c not in {m.code for m in site}]
+    return [
+        (
+            biomarkers.BY_CODE[code].label if code in biomarkers.BY_CODE else code,
+            biomarker_text(code, stored.get(code)),
+        )
+        for code in codes
+    ]
+
+
+def register_template_helpers(app) -> None:
+    app.jinja_env.globals.update(tnm_text=tnm_text, biomarker_rows=biomarker_rows)
 
 
 def _date(value) -> str:
@@ -180,6 +266,7 @@ AUDIT_ACTIONS = {
     "attachment.upload": "Ajout d'une pièce jointe",
     "attachment.download": "Téléchargement d'une pièce jointe",
     "attachment.integrity_failed": "Pièce jointe endommagée ou introuvable (non transmise)",
+    "attachment.withdraw": "Retrait d'une pièce jointe",
 }
 _EXTRA_LABELS = {
     "session_id": "Séance",
@@ -211,6 +298,8 @@ def audit_summary(entry, labels: dict[str, str]) -> str:
     if entry.action == "case.submit":
         return "hors délai" if details.get("late") else "dans les délais"
     if entry.action == "case.withdraw":
+        return details.get("reason", "")
+    if entry.action == "attachment.withdraw":
         return details.get("reason", "")
     if entry.action.startswith("attachment."):
         return details.get("name", "")

@@ -19,7 +19,7 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import Optional
+from wtforms.validators import Length, Optional
 
 from ..core.converters import parse_id
 from ..core.forms import BaseForm, RowForm, VersionField
@@ -258,13 +258,27 @@ class AttachmentForm(BaseForm):
     file = FileField("Fichier PDF (20 Mo au plus)")
 
 
+class AttachmentWithdrawForm(BaseForm):
+    # The operation checks the reason (required, bounded): cases/attachments.py.
+    reason = TextAreaField("Motif du retrait de la pièce jointe", render_kw={"rows": 2})
+
+
 class CaseFilterForm(BaseForm):
     class Meta:
         csrf = False  # GET filters
 
+    q = StringField(
+        "Patient (nom, prénom ou INS)",
+        validators=[Optional(), Length(max=100, message="La recherche : 100 caractères au plus.")],
+    )
     rcp = _unchecked_select("RCP")
     statut = _unchecked_select("Statut", choices=[("", "Tous"), *STATUS_LABELS.items()])
     mine = BooleanField("Mes dossiers seulement")
+
+    def patient_query(self) -> str:
+        """The patient search, or "" when absent or refused (the field then carries the
+        French message: call ``validate()`` first)."""
+        return "" if self.q.errors else (self.q.data or "").strip()
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

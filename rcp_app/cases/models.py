@@ -185,7 +185,15 @@ class Case(db.Model):
     treatments: Mapped[list[Treatment]] = relationship(
         cascade="all, delete-orphan", order_by="Treatment.rank"
     )
+    # Withdrawn attachments (a duplicate, a report filed on the wrong patient) are left out
+    # here, so every reader of ``case.attachments`` (case page, meeting mode, completeness, the
+    # agenda and the fiche) ignores them; ``all_attachments`` keeps them for the audit.
     attachments: Mapped[list[Attachment]] = relationship(
+        primaryjoin="and_(Attachment.case_id == Case.id, Attachment.withdrawn_at.is_(None))",
+        order_by="Attachment.uploaded_at",
+        viewonly=True,
+    )
+    all_attachments: Mapped[list[Attachment]] = relationship(
         cascade="all, delete-orphan", order_by="Attachment.uploaded_at"
     )
 
@@ -334,6 +342,13 @@ class Attachment(db.Model):
     __table_args__ = (
         CheckConstraint(_in("kind", ATTACHMENT_KINDS), name="kind_known"),
         CheckConstraint("size_bytes > 0", name="size_positive"),
+        # A withdrawal says who, when and why, all three or none.
+        CheckConstraint(
+            "(withdrawn_at IS NULL AND withdrawn_by_id IS NULL AND withdrawal_reason IS NULL)"
+            " OR (withdrawn_at IS NOT NULL AND withdrawn_by_id IS NOT NULL"
+            " AND withdrawal_reason IS NOT NULL AND withdrawal_reason <> '')",
+            name="withdrawal_complete",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -345,8 +360,18 @@ class Attachment(db.Model):
     size_bytes: Mapped[int] = mapped_column()
     uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
     uploaded_at: Mapped[datetime] = mapped_column()
+    # Withdrawn (cases/attachments.py ``withdraw_attachment``): the file and the row are kept
+    # for the audit, hidden from the case, its completeness, the agenda and the fiche.
+    withdrawn_at: Mapped[datetime | None] = mapped_column()
+    withdrawn_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
+    withdrawal_reason: Mapped[str | None] = mapped_column(Text)
 
-    uploaded_by: Mapped[User] = relationship()
+    uploaded_by: Mapped[User] = relationship(foreign_keys=[uploaded_by_id])
+    withdrawn_by: Mapped[User | None] = relationship(foreign_keys=[withdrawn_by_id])
+
+    @property
+    def withdrawn(self) -> bool:
+        return self.withdrawn_at is not None
 
     @property
     def kind_label(self) -> str:

@@ -9,6 +9,7 @@ from ..core import audit
 from ..core.pagination import Page, paginate
 from ..core.patient_data import patient_ids
 from ..extensions import db
+from ..patients.models import Patient
 from .models import Case, Tumour
 
 
@@ -22,10 +23,26 @@ def _with_list_data(stmt: Select) -> Select:
     )
 
 
+def patient_condition(query: str):
+    """The patient search of the patients list (rcp_app/patients): an INS prefix, or name and
+    first-name prefixes with accents and case ignored, on the indexed search keys. None when
+    the query is empty."""
+    from ..patients.operations import search_statement
+
+    return search_statement(query, None).whereclause if query.strip() else None
+
+
 def list_statement(
-    rcp_id: int | None, status: str | None, mine_of=None, professional_id: int | None = None
+    rcp_id: int | None,
+    status: str | None,
+    mine_of=None,
+    professional_id: int | None = None,
+    patient_query: str = "",
 ) -> Select:
     stmt = select(Case)
+    condition = patient_condition(patient_query)
+    if condition is not None:
+        stmt = stmt.join(Patient, Patient.id == Case.patient_id).where(condition)
     if rcp_id is not None:
         stmt = stmt.where(Case.rcp_id == rcp_id)
     if status is not None:

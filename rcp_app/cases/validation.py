@@ -372,24 +372,20 @@ def _tnm(row: dict, prefix: str, site: str | None, edition: str | None, errors: 
 
 
 def _stage(clean: dict, site: str | None, factors: dict) -> tuple:
-    """(group, edition, basis): pathological when pT and pN are given (M: pM, else cM),
-    otherwise clinical when cT, cN and cM are; None when not computable."""
+    """(group, edition, basis) by the staging rule (``staging.preview.stage_attempts``: pTNM
+    first, then cTNM); None when not computable."""
     from ..staging import SITES, stage
+    from ..staging.preview import stage_attempts
 
     edition = clean["tnm_edition"]
     if site not in SITES or not edition:
         return None, None, None
-    p_t, p_n = clean["pathological_t"], clean["pathological_n"]
-    p_m = clean["pathological_m"] or clean["clinical_m"]
-    if p_t and p_n and p_m:
-        result = stage(site, edition, p_t, p_n, p_m, **factors)
+    clinical = {axis: clean[f"clinical_{axis}"] for axis in "tnm"}
+    pathological = {axis: clean[f"pathological_{axis}"] for axis in "tnm"}
+    for basis, tnm in stage_attempts(clinical, pathological):
+        result = stage(site, edition, *tnm, **factors)
         if result.group:
-            return result.group, edition, "pathological"
-    c_t, c_n, c_m = clean["clinical_t"], clean["clinical_n"], clean["clinical_m"]
-    if c_t and c_n and c_m:
-        result = stage(site, edition, c_t, c_n, c_m, **factors)
-        if result.group:
-            return result.group, edition, "clinical"
+            return result.group, edition, basis
     return None, None, None
 
 

@@ -52,6 +52,7 @@ from .display import (
 )
 from .forms import (
     AttachmentForm,
+    AttachmentWithdrawForm,
     CaseEditForm,
     CaseFilterForm,
     CaseForm,
@@ -137,15 +138,27 @@ def _render_form(form, patient, rcp, case=None, status=200, context=None):
 @roles_required(*ROLES)
 def index():
     filters = CaseFilterForm(request.args)
+    filters.validate()  # GET filters: a refused value gets its French message, and is ignored
     rcp_id, status, mine = filters.rcp_id(), filters.status(), bool(filters.mine.data)
+    query = filters.patient_query()
     stmt = queries.list_statement(
-        rcp_id, status, current_user.id if mine else None, current_user.professional_id
+        rcp_id,
+        status,
+        current_user.id if mine else None,
+        current_user.professional_id,
+        patient_query=query,
     )
     page = queries.list_cases(
         stmt,
         parse_page(request.args.get("page")),
         current_app.config["RCP_PAGE_SIZE"],
-        {"rcp_id": rcp_id, "status": status, "mine": mine},
+        # What was searched is left out of the audit (a name, an INS): only its kind.
+        {
+            "rcp_id": rcp_id,
+            "status": status,
+            "mine": mine,
+            "patient_search": patients_ops.search_criteria(query, None),
+        },
         count_limit=COUNT_LIMIT,
     )
     missing = completeness.missing_by_case(page.items)
@@ -235,7 +248,8 @@ def _submitted_message(case: Case) -> str:
 # --- one case --------------------------------------------------------------------------------
 
 
-def _render_detail(case: Case, attachment_form=None, status=200):
+def _render_detail(case: Case, attachment_form=None, status=200, withdraw=None):
+    """``withdraw``: (attachment id, its refused withdrawal form), shown open with its errors."""
     history = (
         select(AuditEntry)
         .where(AuditEntry.object_type == "case", AuditEntry.object_id == str(case.id))
@@ -250,6 +264,7 @@ def _render_detail(case: Case, attachment_form=None, status=200):
     from ..fiches.models import Fiche
 
     fiche = db.session.scalar(select(Fiche).where(Fiche.case_id == case.id))
+    attachments_frozen = attachments.agenda_published(case)
     labels = DisplayLabels()
     labels.add_case(case)
     names = field_labels()
@@ -267,6 +282,19 @@ def _render_detail(case: Case, attachment_form=None, status=200):
                 biomarkers.site_for_topography(t.topography_code)
             ),
             attachment_form=attachment_form or AttachmentForm(formdata=None),
+            can_withdraw=lambda a: (
+                attachments.can_withdraw(current_user, a) and not attachments_frozen
+            ),
+            withdraw_form=lambda a: (
+                withdraw[1]
+                if withdraw and withdraw[0] == a.id
+                else AttachmentWithdrawForm(formdata=None, prefix=f"retrait{a.id}")
+            ),
+            withdrawn_attachments=(
+                attachments.withdrawn_attachments(case)
+                if attachments.can_see_withdrawn(current_user)
+                else []
+            ),
             audit_entries=entries,
             audit_actions=AUDIT_ACTIONS,
             audit_summary=lambda entry: audit_summary(entry, names),
@@ -450,6 +478,12 @@ def attachment_download(case_id: int, attachment_id: int):
     attachment = db.session.get(Attachment, attachment_id)
     if attachment is None or attachment.case_id != case.id:
         abort(404)
+    if attachment.withdrawn_at is not None and not attachments.can_see_withdrawn(current_user):
+        return render_error(
+            404,
+            "Cette pièce jointe a été retirée du dossier : elle n'est plus transmise. "
+            "Adressez-vous au secrétariat de la RCP si vous en avez besoin.",
+        )
     try:
         data = attachments.read_for_download(case, attachment, _attachments_root())
     except attachments.AttachmentDamaged as damaged:
@@ -467,6 +501,33 @@ def attachment_download(case_id: int, attachment_id: int):
     )
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+@bp.route("/dossiers/<int:case_id>/pieces-jointes/<int:attachment_id>/retirer", methods=["POST"])
+@shows_patient_data
+@roles_required(*ROLES)
+def attachment_withdraw(case_id: int, attachment_id: int):
+    case = _load(case_id)
+    attachment = db.session.get(Attachment, attachment_id)
+    if attachment is None or attachment.case_id != case.id:
+        abort(404)
+    form = AttachmentWithdrawForm(prefix=f"retrait{attachment.id}")
+    if form.validate_on_submit():
+        try:
+            attachments.withdraw_attachment(case, attachment, current_user, form.reason.data)
+        except DomainError as error:
+            if error.field is None:
+                raise  # 403 (not the uploader) or 409 (already withdrawn, agenda published)
+            db.session.rollback()
+            form.reason.errors = [*form.reason.errors, error.message]  # prefixed field name
+        else:
+            db.session.commit()
+            flash(f"Pièce jointe « {attachment.original_name} » retirée du dossier.", "success")
+            return redirect(url_for(".detail", case_id=case.id, _anchor="pieces-jointes"))
+    db.session.rollback()
+    ops.record_view(case, context="attachment_withdraw_refused")
+    db.session.commit()
+    return _render_detail(case, withdraw=(attachment.id, form))
 
 
 # --- an RCP's minimum data set ---------------------------------------------------------------

@@ -6,6 +6,7 @@ from flask import Flask, has_request_context
 from flask_login import current_user
 
 from . import timeutil
+from .forms import page_problems, slow_action
 from .links import safe_link
 
 # (endpoint, label, roles) — the navigation bar shows only what the role may open.
@@ -37,6 +38,10 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["time_fr"] = timeutil.format_time
     # Stored links are shown only if they satisfy the link rule (older rows may not).
     app.jinja_env.filters["safe_link"] = safe_link
+    # The error summary at the top of every page (base.html) lists these.
+    app.jinja_env.globals["page_problems"] = page_problems
+    # Forms and links leading to a slow endpoint (PDF rendering, signing): core/forms.py.
+    app.jinja_env.globals["slow_action"] = slow_action
 
     @app.context_processor
     def _globals():

@@ -285,10 +285,12 @@ def save_decision(
     session = agenda.lock_session(item.session)
     _check_capture(session)
     decision = _lock(item)
+    # Validated first: a stale screen typing over a signed decision is told it is signed (and
+    # drops its local copy), not offered to "keep its version".
+    check_not_validated(decision)
     current = decision.version if decision is not None else 0
     if parse_version(expected_version) != current:
         raise DecisionConflict(as_dict(decision), data)
-    check_not_validated(decision)
     values, alternatives = parse(data, decision.seconds_spent if decision else 0)
     case = item.case
     if values["quorum_status"] == QUORUM_REACHED:
@@ -319,9 +321,13 @@ VALIDATED = (
 )
 
 
+class DecisionValidated(Conflict):
+    """The decision is validated and signed: read-only, corrected only by an amendment."""
+
+
 def check_not_validated(decision: Decision | None) -> None:
     if decision is not None and decision.state == "validated":
-        raise Conflict(VALIDATED)
+        raise DecisionValidated(VALIDATED)
 
 
 def check_quorum_reached(session: MeetingSession, case) -> None:

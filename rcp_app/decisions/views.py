@@ -12,7 +12,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
 from ..attendance.operations import check_can_manage, quorum_for_case
-from ..cases.biomarkers import BY_CODE
 from ..cases.models import Case
 from ..core.converters import parse_id
 from ..core.errors import Conflict, DomainError
@@ -20,6 +19,8 @@ from ..core.patient_data import no_patient_data, shows_patient_data
 from ..core.permissions import roles_required
 from ..core.timeutil import format_time
 from ..extensions import db
+from ..fiches import operations as fiches
+from ..fiches.models import Fiche
 from ..meetings import agenda
 from ..meetings.models import MeetingSession
 from ..terminology.builtin import MORPHOLOGY, TOPOGRAPHY, TREATMENT_TYPE
@@ -61,6 +62,12 @@ def _labels(items, current) -> dict[tuple[str, str], str]:
     return {(vs, code): label for vs, code, label in rows}
 
 
+def _signed(session, item) -> dict:
+    """The signed fiche of a validated decision, and whether this user may amend it."""
+    fiche = db.session.scalar(select(Fiche).where(Fiche.case_id == item.case_id))
+    return {"fiche": fiche, "can_amend": fiches.can_validate(current_user, session.rcp)}
+
+
 def _page(session, item_raw, values=None, conflict=None, error=None, status=200):
     """The meeting page; it shows a case in full and names the agenda's patients: audited
     (the caller commits), on a refused save too."""
@@ -87,6 +94,7 @@ def _page(session, item_raw, values=None, conflict=None, error=None, status=200)
     quorum = quorum_for_case(session, current.case) if current is not None else None
     index = items.index(current) if current is not None else 0
     stored = ops.as_dict(decisions.get(current.id)) if current is not None else {}
+    signed = _signed(session, current) if stored.get("state") == "validated" else None
     ops.record_meeting_view(session, items, current)
     return (
         render_template(
@@ -103,10 +111,12 @@ def _page(session, item_raw, values=None, conflict=None, error=None, status=200)
             error=error,
             quorum=quorum,
             labels=_labels(items, current),
-            markers=BY_CODE,
             choices=choices(),
             form=CsrfForm(),
             capture=session.status in ops.CAPTURE_STATUSES,
+            # A validated decision changes only by an amendment of its fiche: never editable.
+            editable=session.status in ops.CAPTURE_STATUSES and signed is None,
+            signed=signed,
         ),
         status,
     )
@@ -155,6 +165,8 @@ def save(session_id: int, item_id: int):
         db.session.rollback()
         status = error.status_code
         if _wants_json():
+            if isinstance(error, ops.DecisionValidated):  # the page drops its local drafts
+                return jsonify(message=error.message, state="validated"), status
             return jsonify(message=error.message, field=error.field), status
         if isinstance(error, Conflict) or error.field == "item_id":
             raise

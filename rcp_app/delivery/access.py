@@ -13,12 +13,16 @@ from ..extensions import db
 from .models import Transmission
 
 
-def record_dashboard_view(filter_name: str, transmissions: list[Transmission]) -> None:
-    """The coordinators' dashboard names the patient of each fiche sent."""
+def record_dashboard_view(
+    filter_name: str, transmissions: list[Transmission], criteria: dict | None = None
+) -> None:
+    """The coordinators' dashboard names the patient of each fiche sent; ``criteria``: what
+    the list was filtered on, without what was typed (delivery/filters.py)."""
     audit.record(
         "delivery.dashboard_view",
         details={
             "filter": filter_name,
+            **({"criteria": criteria} if criteria else {}),
             "transmissions": [t.id for t in transmissions],
             "patients": patient_ids(t.patient_id for t in transmissions),
         },

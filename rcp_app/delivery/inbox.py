@@ -1,12 +1,16 @@
-"""The GP's inbox: signed fiches of the patients whose GP or correspondent they are."""
+"""The GP's inbox: signed fiches of the patients whose GP or correspondent they are, and
+which of them the GP has not opened yet."""
 
 from __future__ import annotations
+
+import json
 
 from flask import abort
 from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload
 
 from ..cases.models import Case, case_correspondents
+from ..core.audit import AuditEntry
 from ..extensions import db
 from ..fiches.models import Fiche, FicheVersion
 
@@ -50,3 +54,32 @@ def fiche_for(user, fiche_id: int) -> Fiche:
     if fiche is None:
         abort(404)
     return fiche
+
+
+def unread_ids(user, fiches: list[tuple[Fiche, FicheVersion]]) -> set[int]:
+    """Ids of the fiches whose current version this user has not downloaded yet.
+
+    The audit log already records every download (``fiche.download``: user, fiche, version),
+    so "read" is derived from it rather than from a second record that could disagree. The
+    version is compared, not the time: an amendment makes the fiche new again, even when the
+    GP downloaded the previous version while the amendment was being sealed. One query on the
+    audit object index, bounded to downloads since the oldest listed version was validated.
+    """
+    if not fiches:
+        return set()
+    current = {str(fiche.id): version.version for fiche, version in fiches}
+    rows = db.session.execute(
+        select(AuditEntry.object_id, AuditEntry.details).where(
+            AuditEntry.object_type == "fiche",
+            AuditEntry.object_id.in_(list(current)),
+            AuditEntry.action == "fiche.download",
+            AuditEntry.user_id == user.id,
+            AuditEntry.at >= min(version.validated_at for _, version in fiches),
+        )
+    )
+    opened = set()
+    for object_id, details in rows:
+        download = json.loads(details or "{}")
+        if download.get("kind") == "pdf" and download.get("version") == current[object_id]:
+            opened.add(int(object_id))
+    return {fiche.id for fiche, _ in fiches} - opened

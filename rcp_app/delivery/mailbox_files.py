@@ -102,3 +102,115 @@ def read_message(directory: Path, name: str) -> bytes:
     if path.parent != directory:
         raise ValueError(f"Nom de message invalide : « {name} ».")
     return path.read_bytes()
+
+
+# --- a stored message, decoded as a mail client shows it ----------------------------------------
+
+_TEXT_MAX_CHARACTERS = 200_000
+_UNSAFE_FILENAME = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|;]+')
+
+
+@dataclass(frozen=True)
+class MailAttachment:
+    index: int  # its number in the message, as used in the download URL (1, 2, …)
+    filename: str
+    content_type: str
+    size: int
+
+
+@dataclass(frozen=True)
+class DecodedMessage:
+    name: str
+    sender: str  # From
+    to: tuple[str, ...]
+    cc: tuple[str, ...]
+    subject: str
+    date: datetime | None  # aware, from the Date header
+    message_id: str
+    envelope_recipients: tuple[str, ...]  # X-Original-To (Bcc included)
+    text: str  # the text/plain part (or the HTML part as text), decoded
+    attachments: tuple[MailAttachment, ...]
+
+
+def _attachment_parts(message) -> list:
+    """The attachment parts, in the order of the message (the same order for the listing and
+    the download): every non-multipart part with a file name or marked as an attachment."""
+    return [
+        part
+        for part in message.walk()
+        if not part.is_multipart() and (part.is_attachment() or part.get_filename())
+    ]
+
+
+def _safe_filename(name: str | None, index: int) -> str:
+    """A file name fit for a Content-Disposition header: no path, no control or quote."""
+    name = (name or "").replace("\\", "/").rsplit("/", 1)[-1]
+    name = _UNSAFE_FILENAME.sub("_", name).strip(" ._")[:120]
+    return name or f"piece-jointe-{index}"
+
+
+def _addresses(header) -> tuple[str, ...]:
+    if header is None:
+        return ()
+    addresses = getattr(header, "addresses", None)
+    if addresses is None:
+        return (str(header),)
+    return tuple(str(a) for a in addresses)
+
+
+def decode_message(name: str, raw: bytes) -> DecodedMessage:
+    """Headers decoded (RFC 2047), the text part decoded (its charset and transfer encoding),
+    the attachments listed; nothing of the message is executed or rendered as HTML."""
+    message = BytesParser(policy=default_policy).parsebytes(raw)
+    date_header = message.get("Date")
+    try:
+        date = getattr(date_header, "datetime", None) if date_header is not None else None
+    except (TypeError, ValueError):
+        date = None
+    body = message.get_body(preferencelist=("plain", "html"))
+    text = ""
+    if body is not None:
+        try:
+            text = body.get_content()
+        except (LookupError, UnicodeError, AssertionError):
+            text = body.get_payload(decode=True).decode("utf-8", "replace")
+        if body.get_content_subtype() == "html":
+            # Shown as text, never as HTML (the page's CSP forbids its scripts and styles
+            # anyway): the tags are removed, only the words are kept.
+            text = re.sub(r"<[^>]+>", " ", text)
+    attachments = []
+    for index, part in enumerate(_attachment_parts(message), start=1):
+        payload = part.get_payload(decode=True) or b""
+        attachments.append(
+            MailAttachment(
+                index=index,
+                filename=_safe_filename(part.get_filename(), index),
+                content_type=part.get_content_type(),
+                size=len(payload),
+            )
+        )
+    return DecodedMessage(
+        name=name,
+        sender=", ".join(_addresses(message.get("From"))),
+        to=_addresses(message.get("To")),
+        cc=_addresses(message.get("Cc")),
+        subject=str(message.get("Subject", "")),
+        date=date,
+        message_id=str(message.get("Message-ID", "")),
+        envelope_recipients=tuple(str(v) for v in message.get_all("X-Original-To", [])),
+        text=text[:_TEXT_MAX_CHARACTERS],
+        attachments=tuple(attachments),
+    )
+
+
+def read_attachment(raw: bytes, index) -> tuple[str, bytes]:
+    """(file name, bytes) of attachment number ``index`` (1, 2, …) of a stored message;
+    ValueError for any other index."""
+    if not isinstance(index, int) or isinstance(index, bool) or index < 1:
+        raise ValueError("Numéro de pièce jointe invalide.")
+    message = BytesParser(policy=default_policy).parsebytes(raw)
+    parts = _attachment_parts(message)
+    if index > len(parts):
+        raise ValueError("Numéro de pièce jointe invalide.")
+    part = parts[index - 1]
+    return _safe_filename(part.get_filename(), index), part.get_payload(decode=True) or b""

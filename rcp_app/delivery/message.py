@@ -105,9 +105,11 @@ def build_message(
     read_receipt_to: str | None,
     product_reference: str | None = None,
     archive: bytes | None = None,
+    intended_recipient: dict | None = None,
 ) -> EmailMessage:
     """The e-mail of a fiche; product_reference is the convergence number for X-MSS-NIL.
-    ``archive``: the IHE_XDM.ZIP if already built (it is the same for every recipient)."""
+    ``archive``: the IHE_XDM.ZIP of this message if already built; otherwise it is built here,
+    addressed to ``intended_recipient`` (xdm.intended_recipient; by default the To address)."""
     message = EmailMessage()
     message["From"] = sender
     message["To"] = recipient
@@ -128,7 +130,12 @@ def build_message(
     )
     if archive is None:
         archive = build_xdm_zip(
-            snapshot, cda, submission_time=submission_time, source_oid=source_oid
+            snapshot,
+            cda,
+            submission_time=submission_time,
+            source_oid=source_oid,
+            recipient=intended_recipient or {"address": recipient, "person": None},
+            message_id=message_id,
         )
     message.add_attachment(archive, maintype="application", subtype="zip", filename=XDM_FILE_NAME)
     for part in message.iter_parts():

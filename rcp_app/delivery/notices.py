@@ -51,15 +51,45 @@ def build_for(transmission: Transmission) -> EmailMessage:
     return _notification_message(transmission)
 
 
+def intended_recipient(transmission: Transmission) -> dict:
+    """Who the message is for, as its XDM submission set names them (xdm.intended_recipient):
+    the professional of the directory when there is one, and the address it is sent to."""
+    professional = transmission.professional
+    person = None
+    if professional is not None:
+        establishment = professional.establishment
+        person = {
+            "rpps": professional.rpps,
+            "title": professional.title,
+            "last_name": professional.last_name,
+            "first_name": professional.first_name,
+            "establishment": (
+                {"name": establishment.name, "finess": establishment.finess}
+                if establishment is not None
+                else None
+            ),
+        }
+    return {"address": transmission.recipient_address, "person": person}
+
+
 def _fiche_message(transmission: Transmission) -> EmailMessage:
     """Read what the message needs, end the transaction, then assemble it (CPU only)."""
     config = current_app.config
-    parts = _fiche_parts(
-        transmission.fiche_version, transmission.created_at, config["RCP_OID_ROOT"]
-    )
+    parts = _fiche_parts(transmission.fiche_version)
     recipient, message_id = transmission.recipient_address, transmission.message_id
     submission_time = transmission.created_at
+    addressee = intended_recipient(transmission)
     release()
+    # Each message's archive is its own (recipient, submission-set ids): CPU work, built with
+    # no transaction held.
+    archive = build_xdm_zip(
+        parts.snapshot,
+        parts.cda,
+        submission_time=submission_time,
+        source_oid=config["RCP_OID_ROOT"],
+        recipient=addressee,
+        message_id=message_id,
+    )
     return build_message(
         parts.snapshot,
         parts.pdf,
@@ -71,7 +101,7 @@ def _fiche_message(transmission: Transmission) -> EmailMessage:
         source_oid=config["RCP_OID_ROOT"],
         read_receipt_to=config["RCP_MSSANTE_SENDER"],
         product_reference=config["RCP_MSSANTE_NIL"],
-        archive=parts.archive,
+        archive=archive,
     )
 
 
@@ -80,20 +110,20 @@ class FicheParts:
     snapshot: dict
     pdf: bytes
     cda: bytes
-    archive: bytes  # IHE_XDM.ZIP
 
 
-_PARTS_CACHE: OrderedDict[tuple, FicheParts] = OrderedDict()
+_PARTS_CACHE: OrderedDict[str, FicheParts] = OrderedDict()
 _PARTS_CACHE_SIZE = 8
 _PARTS_LOCK = threading.Lock()
 
 
-def _fiche_parts(version, submission_time, source_oid: str) -> FicheParts:
+def _fiche_parts(version) -> FicheParts:
     """What every recipient of one fiche version gets alike — the checked PDF and CDA, the
-    snapshot, the XDM archive — built once per worker process, not once per message. The
-    version's documents are write-once, so the cache can never serve stale bytes; the digest
-    of each document is still checked whenever they are read from the database."""
-    key = (version.id, submission_time, source_oid)
+    snapshot — read once per worker process, not once per message. The version's documents
+    are write-once, so the cache can never serve stale bytes; the digest of each document is
+    still checked whenever they are read from the database."""
+    # The version's random document UUID: unique across databases too (tests, restores).
+    key = version.document_id
     with _PARTS_LOCK:
         parts = _PARTS_CACHE.get(key)
         if parts is not None:
@@ -102,15 +132,7 @@ def _fiche_parts(version, submission_time, source_oid: str) -> FicheParts:
     snapshot = version.snapshot_dict()
     cda = version.document("cda").content
     pdf = version.document("pdf").content
-    release()  # the archive is CPU work: no transaction held while it is built
-    parts = FicheParts(
-        snapshot=snapshot,
-        pdf=pdf,
-        cda=cda,
-        archive=build_xdm_zip(
-            snapshot, cda, submission_time=submission_time, source_oid=source_oid
-        ),
-    )
+    parts = FicheParts(snapshot=snapshot, pdf=pdf, cda=cda)
     with _PARTS_LOCK:
         _PARTS_CACHE[key] = parts
         while len(_PARTS_CACHE) > _PARTS_CACHE_SIZE:

@@ -3,7 +3,7 @@ fiches, and, outside production, the local mailbox of ``make run``."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+import io
 from pathlib import Path
 
 from flask import (
@@ -15,13 +15,14 @@ from flask import (
     redirect,
     render_template,
     request,
+    send_file,
     url_for,
 )
 from flask_login import current_user
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
-from ..core.pagination import paginate, parse_page
+from ..core.pagination import COUNT_LIMIT, paginate, parse_page
 from ..core.patient_data import no_patient_data, shows_patient_data
 from ..core.permissions import roles_required
 from ..core.timeutil import utcnow
@@ -30,20 +31,11 @@ from ..extensions import db
 from ..fiches import operations as fiche_ops
 from ..fiches.models import Fiche, FicheVersion
 from ..fiches.views import document_response
-from . import access, inbox, mailbox_files, worker
+from . import access, filters, inbox, mailbox_files, worker
 from .models import Transmission
 
 bp = Blueprint("delivery", __name__)
-FILTERS = {
-    "failed": "En échec",
-    "late": "En retard",
-    "pending": "En attente",
-    "sent": "Envoyés, sans accusé",
-    "acknowledged": "Accusés de lecture",
-    "all": "Tous",
-}
-# A message not sent within this delay after its creation is late.
-LATE_AFTER = timedelta(hours=1)
+FILTERS = filters.STATES
 
 
 def failed_count() -> int:
@@ -52,45 +44,35 @@ def failed_count() -> int:
     )
 
 
-def _filtered(name: str, now):
-    stmt = select(Transmission).options(
+@bp.route("/diffusion")
+@shows_patient_data
+@roles_required("coordinator")
+def dashboard():
+    failed = failed_count()
+    form = filters.DeliveryFilterForm(request.args, default_state="failed" if failed else "all")
+    values = form.check()
+    stmt = filters.statement(values, utcnow()).options(
         joinedload(Transmission.fiche_version)
         .joinedload(FicheVersion.fiche)
         .joinedload(Fiche.patient),
         joinedload(Transmission.professional),
     )
-    if name == "late":
-        stmt = stmt.where(
-            Transmission.status.in_(("pending", "sending")),
-            or_(Transmission.attempts > 0, Transmission.created_at < now - LATE_AFTER),
-        )
-    elif name in ("failed", "pending", "sent", "acknowledged"):
-        stmt = stmt.where(Transmission.status == name)
-    return stmt.order_by(Transmission.created_at.desc(), Transmission.id.desc())
-
-
-@bp.route("/diffusion")
-@shows_patient_data
-@roles_required("coordinator")
-def dashboard():
-    name = request.args.get("etat", "failed" if failed_count() else "all")
-    if name not in FILTERS:
-        name = "all"
     page = paginate(
-        _filtered(name, utcnow()),
+        stmt,
         parse_page(request.args.get("page")),
         current_app.config["RCP_PAGE_SIZE"],
-        count_limit=1000,
+        count_limit=COUNT_LIMIT,
     )
     html = render_template(
         "delivery/dashboard.html",
         page=page,
-        filter_name=name,
+        filter_name=values["state"],
         filters=FILTERS,
-        failed=failed_count(),
+        filter_form=form,
+        failed=failed,
         form=CsrfForm(),
     )
-    access.record_dashboard_view(name, page.items)
+    access.record_dashboard_view(values["state"], page.items, form.audit_details)
     db.session.commit()
     return html
 
@@ -116,7 +98,9 @@ def resend(transmission_id: int):
 @roles_required("gp")
 def gp_inbox():
     fiches = inbox.fiches_for(current_user)
-    html = render_template("delivery/inbox.html", fiches=fiches)
+    html = render_template(
+        "delivery/inbox.html", fiches=fiches, unread=inbox.unread_ids(current_user, fiches)
+    )
     access.record_inbox_view(fiches)
     db.session.commit()
     return html
@@ -147,16 +131,63 @@ def mailbox_index():
     return render_template("delivery/mailbox.html", messages=messages)
 
 
+def _stored_message(name: str) -> bytes:
+    """The bytes of a stored message; 404 for a name that is not one (no path traversal:
+    mailbox_files.read_message accepts only the names it writes)."""
+    try:
+        return mailbox_files.read_message(Path(current_app.config["RCP_MAILBOX_DIR"]), name)
+    except (ValueError, OSError):
+        abort(404)
+
+
 @bp.route("/dev/courriels/<name>")
 @shows_patient_data
 @roles_required("coordinator")
 def mailbox_message(name: str):
-    """A stored message, raw (its attachments carry patient data: the reading is audited)."""
+    """A stored message as a mail client shows it: decoded headers, the text, the
+    attachments (its attachments carry patient data: the reading is audited)."""
     _development_only()
-    try:
-        raw = mailbox_files.read_message(Path(current_app.config["RCP_MAILBOX_DIR"]), name)
-    except (ValueError, FileNotFoundError):
-        abort(404)
+    raw = _stored_message(name)
+    message = mailbox_files.decode_message(name, raw)
+    access.record_mailbox_read(name, raw)
+    db.session.commit()
+    return render_template("delivery/mailbox_message.html", message=message)
+
+
+@bp.route("/dev/courriels/<name>/source")
+@shows_patient_data
+@roles_required("coordinator")
+def mailbox_source(name: str):
+    """The raw source of a stored message (MIME, as received)."""
+    _development_only()
+    raw = _stored_message(name)
     access.record_mailbox_read(name, raw)
     db.session.commit()
     return Response(raw, mimetype="text/plain; charset=utf-8")
+
+
+@bp.route("/dev/courriels/<name>/pieces/<int:index>")
+@shows_patient_data
+@roles_required("coordinator")
+def mailbox_attachment(name: str, index: int):
+    """One attachment of a stored message, always as a download (never shown inline: an
+    INDEX.HTM of an XDM archive is not run in the application's origin)."""
+    _development_only()
+    raw = _stored_message(name)
+    try:
+        filename, data = mailbox_files.read_attachment(raw, index)
+    except ValueError:
+        abort(404)
+    access.record_mailbox_read(name, raw)
+    db.session.commit()
+    response = send_file(
+        io.BytesIO(data),
+        mimetype="application/octet-stream",
+        as_attachment=True,
+        download_name=filename,
+        max_age=0,
+        etag=False,
+        conditional=False,
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response

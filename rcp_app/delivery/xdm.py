@@ -3,7 +3,10 @@
 MSSanté carries structured documents as an ``IHE_XDM.ZIP`` attachment: the CDA R2 document, its
 XDS metadata (an ebRIM SubmitObjectsRequest in ``METADATA.XML``), a ``README.TXT`` and an
 ``INDEX.HTM`` for people opening the archive by hand. Pure function of the fiche snapshot and
-the CDA bytes: the same inputs always give the same archive, byte for byte.
+the CDA bytes and the message it travels in: the same inputs always give the same archive,
+byte for byte. Each message gets its own archive: the submission set names its recipient
+(intendedRecipient) and has identifiers of its own, while the document entry, derived from the
+fiche version alone, is the same in every archive of that version.
 
 Coded values follow the CI-SIS XDS value sets (JDV_J02, J04, J06, J07, J08 and the ANS formatCode
 list); the mapping CDA header -> XDS metadata follows the ANS "volet partage de documents".
@@ -21,6 +24,7 @@ from zoneinfo import ZoneInfo
 
 from lxml import etree
 
+from ..fiches.cda_xml import display_name
 from ..fiches.identifiers import uuid_oid
 
 LCM = "urn:oasis:names:tc:ebxml-regrep:xsd:lcm:3.0"
@@ -44,6 +48,8 @@ OBJECT_TYPE = "urn:oasis:names:tc:ebxml-regrep:ObjectType:RegistryObject:"
 STABLE_DOCUMENT_ENTRY = "urn:uuid:7edca82f-054d-47f2-a032-9b2a5b5186c1"
 SUBMISSION_SET_NODE = "urn:uuid:a54d6aa5-d40d-43f9-88c5-b4633d873bdd"
 HAS_MEMBER = "urn:oasis:names:tc:ebxml-regrep:AssociationType:HasMember"
+# ITI TF-3 4.2.2.2: a new version of a document replaces the entry of the previous one.
+REPLACES = "urn:ihe:iti:2007:AssociationType:RPLC"
 
 
 class Scheme:
@@ -78,9 +84,10 @@ FORMAT_CODE = (
 CONFIDENTIALITY_CODE = ("N", "2.16.840.1.113883.5.25", "Normal")
 # JDV_J04: the fiche is produced by a health establishment (the CDA's standardIndustryClassCode).
 PRACTICE_SETTING_CODE = ("ETABLISSEMENT", "1.2.250.1.213.1.1.4.9", "Etablissement de santé")
-# JDV_J02 category of the custodian establishment; the snapshot may give it as
-# custodian["facility_type"] = {code, system, label}, otherwise a public hospital is assumed.
-DEFAULT_FACILITY_TYPE = ("SA01", "1.2.250.1.71.4.2.4", "Etablissement public de santé")
+# JDV_J02 category of the custodian establishment: custodian["facility_type"] = {code, system,
+# label} from the directory. Snapshots frozen before it was recorded (migration 0014) have none:
+# they were all sent as a public hospital, and a re-send must say the same.
+LEGACY_FACILITY_TYPE = ("SA01", "1.2.250.1.71.4.2.4", "Etablissement public de santé")
 # JDV_J59-ContentTypeCode-DMP (TRE_R209-TypeActivite): activity that led to the submission.
 CONTENT_TYPE_CODE = ("07", "1.2.250.1.213.2.2", "Consultation Soins Externes")
 LANGUAGE = "fr-FR"
@@ -149,17 +156,40 @@ def xon(establishment: dict) -> str:
 
 def coded_value(coded: dict) -> str:
     """A coded value as an XDS slot string: code^display^OID."""
-    return f"{coded['code']}^{hl7_text(coded['label'])}^{coded['system']}"
+    return f"{coded['code']}^{hl7_text(display_name(coded))}^{coded['system']}"
+
+
+def intended_recipient(recipient: dict) -> str:
+    """intendedRecipient slot value, XON|XCN|XTN (ITI TF-3 4.2.3.3.8): the recipient's
+    establishment (FINESS) and person (RPPS) when the directory knows them, and the MSSanté
+    address the message goes to, so that the receiving software can check it was meant for it.
+
+    ``recipient``: {"address", "person": {rpps, last_name, first_name, title, establishment}
+    or None} — None for a mailbox that is not a person's (the regional DCC).
+    """
+    person = recipient.get("person")
+    establishment = person.get("establishment") if person else None
+    organisation = xon(establishment) if establishment else ""
+    individual = xcn(person) if person else ""
+    telecom = f"^^Internet^{recipient['address']}" if recipient.get("address") else ""
+    return f"{organisation}|{individual}|{telecom}"
+
+
+def document_entry_uuid(document_id: str) -> str:
+    """entryUUID of a fiche version's document entry: the same in every archive of it, so an
+    amendment can point at the entry its recipients already hold."""
+    return uuid.uuid5(uuid.UUID(document_id), "xds-document-entry").urn
 
 
 class _Ids:
-    """Deterministic entry UUIDs: one namespace per document, the submission time for the set."""
+    """Deterministic entry UUIDs: the document's from the fiche version, the submission set's
+    from the message (each message is its own submission, even at the same instant)."""
 
-    def __init__(self, document_id: str, submission_time: datetime):
+    def __init__(self, document_id: str, submission_time: datetime, message_id: str | None):
         namespace = uuid.UUID(document_id)
-        stamp = xds_time(submission_time)
-        self.document = uuid.uuid5(namespace, "xds-document-entry").urn
-        submission = uuid.uuid5(namespace, f"xds-submission-set {stamp}")
+        self.document = document_entry_uuid(document_id)
+        sending = message_id if message_id else f"at {xds_time(submission_time)}"
+        submission = uuid.uuid5(namespace, f"xds-submission-set {sending}")
         self.submission_set = submission.urn
         # An OID under the UUID arc 2.25 (ITU-T X.667): unique per sending without a registry.
         self.submission_unique_id = f"2.25.{submission.int}"
@@ -246,8 +276,8 @@ def _title(snapshot: dict) -> str:
 def _facility_type(snapshot: dict) -> tuple:
     declared = snapshot["custodian"].get("facility_type")
     if declared:
-        return declared["code"], declared["system"], declared["label"]
-    return DEFAULT_FACILITY_TYPE
+        return declared["code"], declared["system"], display_name(declared)
+    return LEGACY_FACILITY_TYPE
 
 
 def _source_patient_info(snapshot: dict) -> list[str]:
@@ -268,12 +298,16 @@ def _source_patient_info(snapshot: dict) -> list[str]:
     return info
 
 
-def _submission_set(objects, ids: _Ids, snapshot: dict, submission_time, source_oid) -> None:
+def _submission_set(
+    objects, ids: _Ids, snapshot: dict, submission_time, source_oid, recipient
+) -> None:
     target = ids.submission_set
     package = _rim(
         objects, "RegistryPackage", id=target, objectType=f"{OBJECT_TYPE}RegistryPackage"
     )
     _slot(package, "submissionTime", xds_time(submission_time))
+    if recipient:
+        _slot(package, "intendedRecipient", intended_recipient(recipient))
     _name(package, _title(snapshot))
     _name(package, f"Envoi de la fiche RCP par {snapshot['custodian']['name']}", "Description")
     _author(package, ids, Scheme.SS_AUTHOR, target, snapshot)
@@ -374,16 +408,42 @@ def _membership(objects, ids: _Ids) -> None:
     _slot(association, "SubmissionSetStatus", "Original")
 
 
+def _replacement(objects, ids: _Ids, snapshot: dict) -> None:
+    """An amendment replaces the entry of the version it corrects (the CDA says the same with
+    relatedDocument typeCode RPLC pointing at that version's id)."""
+    replaced = snapshot["document"].get("replaces_id")
+    if not replaced:
+        return
+    _rim(
+        objects,
+        "Association",
+        id=ids("replaces"),
+        objectType=f"{OBJECT_TYPE}Association",
+        associationType=REPLACES,
+        sourceObject=ids.document,
+        targetObject=document_entry_uuid(replaced),
+    )
+
+
 def build_metadata(
-    snapshot: dict, cda: bytes, *, submission_time: datetime, source_oid: str
+    snapshot: dict,
+    cda: bytes,
+    *,
+    submission_time: datetime,
+    source_oid: str,
+    recipient: dict | None = None,
+    message_id: str | None = None,
 ) -> bytes:
-    """METADATA.XML: one submission set holding the fiche's document entry."""
-    ids = _Ids(snapshot["document"]["id"], submission_time)
+    """METADATA.XML: one submission set (addressed to ``recipient``, see intended_recipient;
+    its ids derived from ``message_id``) holding the fiche's document entry, and for an
+    amendment the replacement of the previous version's entry."""
+    ids = _Ids(snapshot["document"]["id"], submission_time, message_id)
     root = etree.Element(f"{{{LCM}}}SubmitObjectsRequest", nsmap=NSMAP)
     objects = _rim(root, "RegistryObjectList")
-    _submission_set(objects, ids, snapshot, submission_time, source_oid)
+    _submission_set(objects, ids, snapshot, submission_time, source_oid, recipient)
     _document_entry(objects, ids, snapshot, cda)
     _membership(objects, ids)
+    _replacement(objects, ids, snapshot)
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
 
 
@@ -459,14 +519,25 @@ def _zip_timestamp(submission_time: datetime) -> tuple:
 
 
 def build_xdm_zip(
-    snapshot: dict, cda: bytes, *, submission_time: datetime, source_oid: str
+    snapshot: dict,
+    cda: bytes,
+    *,
+    submission_time: datetime,
+    source_oid: str,
+    recipient: dict | None = None,
+    message_id: str | None = None,
 ) -> bytes:
     """IHE_XDM.ZIP of a fiche: metadata, CDA, README.TXT and INDEX.HTM, reproducibly zipped."""
     contents = {
         README_ENTRY: build_readme(snapshot, submission_time=submission_time),
         INDEX_ENTRY: build_index(snapshot),
         METADATA_ENTRY: build_metadata(
-            snapshot, cda, submission_time=submission_time, source_oid=source_oid
+            snapshot,
+            cda,
+            submission_time=submission_time,
+            source_oid=source_oid,
+            recipient=recipient,
+            message_id=message_id,
         ),
         CDA_ENTRY: cda,
     }

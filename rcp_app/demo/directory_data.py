@@ -34,6 +34,10 @@ GENERAL_PRACTICE = "G15_10/SM26"
 GP_MSSANTE_DOMAIN = "medecin.mssante.fr"
 
 
+# National id of the (fictional) regional cancer network the demo RCPs are registered with.
+DEMO_NETWORK_ID = "5301"
+
+
 @dataclass(frozen=True)
 class EstablishmentSpec:
     key: str
@@ -41,6 +45,8 @@ class EstablishmentSpec:
     finess_body: str  # 8 digits; the 9th is a Luhn key
     city: str
     domain: str  # mail domain: <domain>.mssante.fr for MSSanté, <domain>.fr otherwise
+    facility_type: str  # JDV_J02 category (directory.models.FACILITY_TYPES)
+    rcp_manager_id: str  # national id of the establishment as RCP manager (6 digits)
 
 
 ESTABLISHMENTS = [
@@ -50,6 +56,8 @@ ESTABLISHMENTS = [
         "35000412",
         "Rivière-Claire",
         "chu-riviere-claire",
+        "SA01",  # Etablissement public de santé
+        "530101",
     ),
     EstablishmentSpec(
         "icms",
@@ -57,6 +65,8 @@ ESTABLISHMENTS = [
         "35000903",
         "Rivière-Claire",
         "icm-sklodowska",
+        "SA36",  # Centre anti-cancer (a CLCC)
+        "530102",
     ),
 ]
 
@@ -124,6 +134,8 @@ class RcpSpec:
     place: str
     capacity: int
     required: tuple[str, ...]
+    # National id of the RCP in the regional network's directory (None: not registered yet).
+    registry_id: str | None = None
     recourse: bool = False
 
 
@@ -131,23 +143,23 @@ class RcpSpec:
 RCPS = [
     RcpSpec("SEIN", "RCP Sénologie", "icms", "76752008", None, ("Claire", "Martin"),
             1, time(12, 30), "Salle Marie-Curie, bâtiment B, 2e étage", 25,
-            (GYNAECOLOGY_SURGERY, *_TRIAD)),
+            (GYNAECOLOGY_SURGERY, *_TRIAD), "53010201"),
     RcpSpec("GYNECO", "RCP de recours Cancers gynécologiques", "icms", "53065001", None,
             ("Aïssatou", "N'Diaye"), 3, time(17, 30), "Salle Irène-Joliot-Curie", 15,
-            (GYNAECOLOGY_SURGERY, *_TRIAD), recourse=True),
+            (GYNAECOLOGY_SURGERY, *_TRIAD), "53010202", recourse=True),
     RcpSpec("DIGESTIF", "RCP Oncologie digestive", "chu", "86762007", None,
             ("Sébastien", "Caron"), 3, time(8, 0), "Pavillon Laennec, salle de staff", 30,
-            (DIGESTIVE_SURGERY, *_TRIAD)),
+            (DIGESTIVE_SURGERY, *_TRIAD), "53010101"),
     RcpSpec("THORAX", "RCP Oncologie thoracique", "chu", "312419003", None,
             ("Marie-José", "Fontaine"), 2, time(13, 0), "Pavillon Laennec, salle 3", 20,
-            (THORACIC_SURGERY, *_TRIAD)),
+            (THORACIC_SURGERY, *_TRIAD), "53010102"),
     RcpSpec("URO", "RCP Onco-urologie", "chu", "122489005", None, ("Cédric", "Bonnet"),
             0, time(18, 0), "Bâtiment Necker, salle de réunion", 20,
-            (UROLOGY, *_TRIAD)),
+            (UROLOGY, *_TRIAD), "53010103"),
     # Transversal: the geriatrician joins the standard surgeon/oncologist/radiotherapist trio.
     RcpSpec("ONCOGERIATRIE", "RCP Oncogériatrie", "chu", None, "ORG-130",
             ("Geneviève", "Blanchard"), 4, time(14, 0), "Pôle gériatrique, salle Ambroise-Paré",
-            10, (GERIATRICS, GENERAL_SURGERY, *_TRIAD)),
+            10, (GERIATRICS, GENERAL_SURGERY, *_TRIAD), "53010104"),
 ]
 # fmt: on
 

@@ -22,7 +22,14 @@ from ..extensions import db
 from ..patients.models import Patient
 from ..patients.operations import FIELDS, validate
 from .case_data import add_demo_cases
-from .directory_data import ACCOUNTS, ESTABLISHMENTS, GP_MSSANTE_DOMAIN, PROFESSIONALS, RCPS
+from .directory_data import (
+    ACCOUNTS,
+    DEMO_NETWORK_ID,
+    ESTABLISHMENTS,
+    GP_MSSANTE_DOMAIN,
+    PROFESSIONALS,
+    RCPS,
+)
 from .identifiers import mail_local_part, rpps_numbers, with_luhn_key
 from .past_session import add_past_session
 from .patient_data import generate_patients
@@ -78,6 +85,7 @@ def _add_establishments() -> dict[str, Establishment]:
             name=spec.name,
             finess=finess_of(spec.key),
             city=spec.city,
+            facility_type_code=spec.facility_type,
             # The regional cancer record's (DCC) MSSanté box, here the demo mailbox's.
             dcc_address=DEMO_DCC_ADDRESS,
         )
@@ -117,11 +125,15 @@ def _add_rcps(
     establishments: dict[str, Establishment], professionals: dict[Name, Professional], now
 ) -> list[Rcp]:
     domains = {spec.key: spec.domain for spec in ESTABLISHMENTS}
+    managers = {spec.key: spec.rcp_manager_id for spec in ESTABLISHMENTS}
     rows = []
     for spec in RCPS:
         rcp = Rcp(
             name=spec.name,
             national_id=f"RCP-{finess_of(spec.establishment)}-{spec.suffix}",
+            network_id=DEMO_NETWORK_ID,
+            manager_id=managers[spec.establishment],
+            registry_id=spec.registry_id,
             establishment=establishments[spec.establishment],
             nature="organ" if spec.appareil else "transversal",
             appareil_code=spec.appareil,

@@ -25,7 +25,13 @@ from ..core.links import HttpsLink
 from ..extensions import db
 from ..terminology.builtin import APPAREIL, SPECIALTY, TRANSVERSAL_THEME
 from ..terminology.models import concept_choices
-from .models import WEEKDAYS, Establishment, Professional
+from .models import (
+    FACILITY_TYPES,
+    WEEKDAYS,
+    Establishment,
+    Professional,
+    facility_type_choices,
+)
 
 TITLES = ["Dr", "Pr", "M.", "Mme"]
 NATURES = [("organ", "RCP d'organe (appareil)"), ("transversal", "RCP transversale (thème)")]
@@ -90,8 +96,18 @@ class EstablishmentForm(BaseForm):
     name = StringField("Nom", validators=[DataRequired(), Length(max=200)])
     finess = StringField("N° FINESS", validators=[DataRequired(), Length(max=20)])
     city = StringField("Ville", validators=[Optional(), Length(max=120)])
+    facility_type_code = SelectField(
+        "Catégorie d'établissement", validators=[DataRequired()], default="SA01"
+    )
     active = BooleanField("Établissement actif", default=True)
     version = VersionField()
+
+    def __init__(self, *args, current: Establishment | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        code = current.facility_type_code if current else None
+        self.facility_type_code.choices = options(
+            _with_current(facility_type_choices(), code, FACILITY_TYPES.get(code or ""))
+        )
 
 
 class ProfessionalForm(BaseForm):
@@ -120,7 +136,19 @@ class ProfessionalForm(BaseForm):
 
 class RcpForm(BaseForm):
     name = StringField("Nom de la RCP", validators=[DataRequired(), Length(max=200)])
-    national_id = StringField("Identifiant national", validators=[DataRequired(), Length(max=64)])
+    national_id = StringField(
+        "Identifiant local de la RCP", validators=[DataRequired(), Length(max=64)]
+    )
+    network_id = StringField(
+        "Identifiant national du DSRC (réseau régional de cancérologie)",
+        validators=[Optional(), Length(max=16)],
+    )
+    manager_id = StringField(
+        "Identifiant national du gestionnaire de la RCP", validators=[Optional(), Length(max=16)]
+    )
+    registry_id = StringField(
+        "Identifiant national de la RCP", validators=[Optional(), Length(max=16)]
+    )
     establishment_id = SelectField(
         "Établissement / 3C", coerce=coerce_optional_id, validators=[InputRequired()]
     )

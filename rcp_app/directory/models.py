@@ -10,6 +10,26 @@ from ..extensions import db
 
 WEEKDAYS = ["lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"]
 
+# Category of a health establishment (XDS healthcareFacilityTypeCode, CDA healthCareFacility
+# code): value set JDV_J02_XdsHealthcareFacilityTypeCode_CISIS, code system TRE_R66 (FINESS
+# categories, 1.2.250.1.71.4.2.4). Once the official file is imported its concepts are offered;
+# until then, the categories of establishments that hold RCPs, labels copied exactly.
+FACILITY_TYPE_VALUE_SET = "JDV_J02_XdsHealthcareFacilityTypeCode_CISIS"
+FACILITY_TYPE_SYSTEM = "1.2.250.1.71.4.2.4"
+FACILITY_TYPES = {
+    "SA01": "Etablissement public de santé",
+    "SA02": "Hôpital militaire du Service de santé des armées",
+    "SA03": "Etablissement privé PSPH",
+    "SA04": "Etablissement privé non PSPH",
+    "SA05": "Centre de santé",
+    "SA30": "Autre établissement sanitaire",
+    "SA36": "Centre anti-cancer",
+    "SA51": "Structure de coopération avec autorisation de soins",
+}
+# Rows that existed before the category was recorded (migration 0014) got this one: most
+# establishments holding RCPs are public hospitals; the others are corrected in the form.
+DEFAULT_FACILITY_TYPE = "SA01"
+
 
 class Establishment(db.Model):
     __tablename__ = "establishments"
@@ -20,6 +40,9 @@ class Establishment(db.Model):
     city: Mapped[str] = mapped_column(String(120), default="")
     # MSSanté address of the regional cancer record (DCC) the establishment's fiches go to.
     dcc_address: Mapped[str | None] = mapped_column(String(254))
+    facility_type_code: Mapped[str] = mapped_column(
+        String(16), default=DEFAULT_FACILITY_TYPE, server_default=DEFAULT_FACILITY_TYPE
+    )
     active: Mapped[bool] = mapped_column(default=True)
     version: Mapped[int] = mapped_column(default=1)
 
@@ -73,7 +96,14 @@ class Rcp(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
+    # The application's own identifier of the RCP (CDA: local identifier of the RCP).
     national_id: Mapped[str] = mapped_column(String(64), unique=True)
+    # National identifiers the FRCP encounter carries (CI-SIS FRCP, componentOf): the regional
+    # cancer network (DSRC, formerly RRC), the RCP manager it registered, and the RCP itself.
+    # Empty until the network has assigned them (the CDA then says "unknown").
+    network_id: Mapped[str | None] = mapped_column(String(16))
+    manager_id: Mapped[str | None] = mapped_column(String(16))
+    registry_id: Mapped[str | None] = mapped_column(String(16), unique=True)
     establishment_id: Mapped[int] = mapped_column(
         ForeignKey("establishments.id", ondelete="RESTRICT"), index=True
     )
@@ -173,3 +203,38 @@ def quorum_rule_label(rcp: Rcp, specialty_labels: dict[str, str]) -> str:
     if required:
         rule += ", dont " + ", ".join(required)
     return rule
+
+
+def _imported_facility_types() -> list:
+    from ..terminology.models import active_concepts
+
+    return [
+        c for c in active_concepts(FACILITY_TYPE_VALUE_SET) if c.code_system == FACILITY_TYPE_SYSTEM
+    ]
+
+
+def facility_type_choices() -> list[tuple[str, str]]:
+    """The establishment categories offered: the imported value set, else the built-in subset."""
+    imported = _imported_facility_types()
+    if imported:
+        return [(c.code, c.label) for c in imported]
+    return list(FACILITY_TYPES.items())
+
+
+def facility_type_coded(code: str | None) -> dict:
+    """{code, system, label, display} of a category, named as the value set (imported or built
+    in)."""
+    from ..terminology.models import find_concept
+
+    code = code or DEFAULT_FACILITY_TYPE
+    concept = find_concept(FACILITY_TYPE_VALUE_SET, code, active_only=False)
+    if concept is not None:
+        label = concept.label
+        return {
+            "code": concept.code,
+            "system": concept.code_system,
+            "label": label,
+            "display": label,
+        }
+    label = FACILITY_TYPES.get(code, code)  # the built-in labels are the official ones
+    return {"code": code, "system": FACILITY_TYPE_SYSTEM, "label": label, "display": label}

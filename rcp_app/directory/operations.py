@@ -26,14 +26,39 @@ from ..extensions import db
 from ..meetings.operations import ensure_upcoming_sessions
 from ..terminology.builtin import APPAREIL, SPECIALTY, TRANSVERSAL_THEME
 from ..terminology.models import Concept
-from .models import WEEKDAYS, Establishment, Professional, Rcp, RcpRequiredSpecialty
+from .models import (
+    WEEKDAYS,
+    Establishment,
+    Professional,
+    Rcp,
+    RcpRequiredSpecialty,
+    facility_type_choices,
+)
 
 FINESS_RE = re.compile(r"^([0-9]{2}|2A|2B)[0-9]{7}$")
 RPPS_RE = re.compile(r"^[0-9]{11}$")
+# National identifiers of the FRCP encounter, digits only, lengths as the regional networks
+# assign them (ANS FRCP examples: DSRC 5201, manager 520114, RCP 27011113 or 2801184).
+RCP_IDENTIFIERS = {
+    "network_id": (
+        re.compile(r"^[0-9]{4}$"),
+        "L'identifiant national du DSRC (réseau régional de cancérologie) comporte exactement "
+        "4 chiffres, par exemple 5201.",
+    ),
+    "manager_id": (
+        re.compile(r"^[0-9]{6}$"),
+        "L'identifiant national du gestionnaire de la RCP comporte exactement 6 chiffres, "
+        "par exemple 520114.",
+    ),
+    "registry_id": (
+        re.compile(r"^[0-9]{6,10}$"),
+        "L'identifiant national de la RCP comporte de 6 à 10 chiffres, par exemple 27011113.",
+    ),
+}
 TITLES = ("Dr", "Pr", "M.", "Mme")
 NATURES = ("organ", "transversal")
 
-ESTABLISHMENT_FIELDS = ("name", "finess", "city", "active")
+ESTABLISHMENT_FIELDS = ("name", "finess", "city", "facility_type_code", "active")
 PROFESSIONAL_FIELDS = (
     "title",
     "last_name",
@@ -48,6 +73,9 @@ PROFESSIONAL_FIELDS = (
 RCP_FIELDS = (
     "name",
     "national_id",
+    "network_id",
+    "manager_id",
+    "registry_id",
     "establishment_id",
     "nature",
     "appareil_code",
@@ -171,10 +199,20 @@ def _establishment_values(values: dict, current: Establishment | None) -> dict:
             f"Le numéro FINESS {finess} est déjà attribué à l'établissement « {duplicate.name} ».",
             field="finess",
         )
+    facility_type = values.get("facility_type_code") or ""
+    offered = {code for code, _ in facility_type_choices()}
+    if facility_type not in offered and facility_type != (
+        current.facility_type_code if current else None
+    ):
+        raise DomainError(
+            "Catégorie d'établissement inconnue : choisissez-la dans la liste.",
+            field="facility_type_code",
+        )
     return {
         "name": _text(values, "name", "Nom"),
         "finess": finess,
         "city": _text(values, "city", "Ville", required=False, max_len=120),
+        "facility_type_code": facility_type,
         "active": bool(values.get("active")),
     }
 
@@ -356,15 +394,35 @@ def _nature_values(values: dict, current: Rcp | None) -> tuple[str, str | None, 
     return nature, appareil, theme
 
 
+def _rcp_identifiers(values: dict, current: Rcp | None) -> dict:
+    """The national identifiers of the FRCP encounter: optional, digits of the right length."""
+    clean = {}
+    for name, (pattern, message) in RCP_IDENTIFIERS.items():
+        value = re.sub(r"\s", "", values.get(name) or "") or None
+        if value is not None and not pattern.match(value):
+            raise DomainError(message, field=name)
+        clean[name] = value
+    registry_id = clean["registry_id"]
+    if registry_id is not None:
+        duplicate = _other_with(Rcp, Rcp.registry_id == registry_id, current)
+        if duplicate is not None:
+            raise DomainError(
+                f"L'identifiant national de RCP {registry_id} est déjà attribué à la RCP "
+                f"« {duplicate.name} ».",
+                field="registry_id",
+            )
+    return clean
+
+
 def _rcp_values(values: dict, current: Rcp | None) -> tuple[dict, list[str]]:
-    national_id = _text(values, "national_id", "Identifiant national", max_len=64)
+    national_id = _text(values, "national_id", "Identifiant local de la RCP", max_len=64)
     duplicate = _other_with(Rcp, Rcp.national_id == national_id, current)
     if duplicate is not None:
         raise DomainError(
-            f"L'identifiant national {national_id} est déjà utilisé par la RCP "
-            f"« {duplicate.name} ».",
+            f"L'identifiant {national_id} est déjà utilisé par la RCP « {duplicate.name} ».",
             field="national_id",
         )
+    identifiers = _rcp_identifiers(values, current)
     establishment_id = values.get("establishment_id")
     if establishment_id is None or db.session.get(Establishment, establishment_id) is None:
         raise DomainError(
@@ -393,6 +451,7 @@ def _rcp_values(values: dict, current: Rcp | None) -> tuple[dict, list[str]]:
     clean = {
         "name": _text(values, "name", "Nom de la RCP"),
         "national_id": national_id,
+        **identifiers,
         "establishment_id": establishment_id,
         "nature": nature,
         "appareil_code": appareil,
@@ -483,6 +542,13 @@ def _set_professionals(rcp: Rcp, field: str, ids: list[int]) -> dict:
     return {relationship: {"old": old, "new": ids}}
 
 
+# A concurrent insert can still take one of the unique identifiers after the pre-checks.
+_DUPLICATE_IDENTIFIER = (
+    "L'identifiant local ou l'identifiant national de cette RCP vient d'être attribué à une "
+    "autre RCP : vérifiez-les."
+)
+
+
 def create_rcp(**values) -> Rcp:
     clean, required = _rcp_values(values, None)
     lists = {field: _professional_ids(values, field, None) for field in PROFESSIONAL_LISTS}
@@ -490,9 +556,7 @@ def create_rcp(**values) -> Rcp:
     rcp.required_specialties = [RcpRequiredSpecialty(specialty_code=c) for c in required]
     for field, ids in lists.items():
         _set_professionals(rcp, field, ids)
-    with _unique_guard(
-        f"L'identifiant national {clean['national_id']} est déjà utilisé.", "national_id"
-    ):
+    with _unique_guard(_DUPLICATE_IDENTIFIER, "national_id"):
         db.session.add(rcp)
     details = {k: {"old": None, "new": _jsonable(v)} for k, v in clean.items()}
     details["required_specialties"] = {"old": None, "new": required}
@@ -514,9 +578,7 @@ def update_rcp(rcp: Rcp, *, version, **values) -> dict:
     _check_version(rcp, version, "Cette RCP", feminine=True)
     clean, required = _rcp_values(values, rcp)
     lists = {field: _professional_ids(values, field, rcp) for field in PROFESSIONAL_LISTS}
-    with _unique_guard(
-        f"L'identifiant national {clean['national_id']} est déjà utilisé.", "national_id"
-    ):
+    with _unique_guard(_DUPLICATE_IDENTIFIER, "national_id"):
         changes = _apply(rcp, clean, RCP_FIELDS)
         changes.update(_set_required(rcp, required))
         for field, ids in lists.items():

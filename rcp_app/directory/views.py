@@ -26,7 +26,14 @@ from .forms import (
     RcpFilterForm,
     RcpForm,
 )
-from .models import Establishment, Professional, Rcp, quorum_rule_label
+from .models import (
+    FACILITY_TYPES,
+    Establishment,
+    Professional,
+    Rcp,
+    facility_type_choices,
+    quorum_rule_label,
+)
 
 bp = Blueprint("directory", __name__)
 
@@ -93,7 +100,11 @@ def _submit(form, operation, *args, **kwargs):
 def establishments():
     stmt = select(Establishment).order_by(Establishment.name)
     page = paginate(stmt, parse_page(request.args.get("page")), PER_PAGE)
-    return render_template("directory/establishments.html", page=page)
+    return render_template(
+        "directory/establishments.html",
+        page=page,
+        facility_types={**FACILITY_TYPES, **dict(facility_type_choices())},
+    )
 
 
 @bp.route("/annuaire/etablissements/nouveau", methods=["GET", "POST"])
@@ -114,7 +125,7 @@ def establishment_new():
 @roles_required("admin")
 def establishment_edit(establishment_id: int):
     establishment = _get_or_404(Establishment, establishment_id)
-    form = EstablishmentForm(obj=establishment)
+    form = EstablishmentForm(obj=establishment, current=establishment)
     if (
         form.validate_on_submit()
         and _submit(form, ops.update_establishment, establishment, version=form.version.data)

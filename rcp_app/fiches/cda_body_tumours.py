@@ -1,7 +1,9 @@
-"""FRCP cancer diagnosis section: one problem concern holding every tumour with its TNM."""
+"""FRCP cancer diagnosis section: one problem concern holding every tumour with its TNM
+(the TNM entries themselves are built in cda_tnm.py)."""
 
 from __future__ import annotations
 
+from .cda_tnm import anchor, has_values, stage_text, tnm_panels, tnm_text
 from .cda_xml import (
     Ids,
     code_el,
@@ -18,17 +20,27 @@ from .cda_xml import (
 )
 
 SNOMED = "2.16.840.1.113883.6.96"
-TNM_SYSTEM = "2.16.840.1.113883.15.6"
 
 
-def _tnm_text(tumour: dict) -> str:
-    clinical = tumour.get("clinical") or {}
-    parts = [clinical.get(axis) for axis in ("t", "n", "m")]
-    stage = tumour.get("stage")
-    text = " ".join(part for part in parts if part) or "non renseigné"
-    if stage:
-        text += f" – stade {stage['group']} ({stage['edition']})"
-    return text
+def _tnm_rows(rank: int, tumour: dict) -> list:
+    """Clinical TNM always, pathological TNM when known, then the stage group with its basis:
+    the same words as the PDF, so that the document and its CDA alternative say the same."""
+    rows = [
+        (
+            "TNM clinique",
+            tnm_text(tumour.get("clinical")) or "Non renseigné",
+            anchor("clinical", rank),
+        )
+    ]
+    if has_values(tumour.get("pathological")):
+        rows.append(
+            ("TNM pathologique", tnm_text(tumour["pathological"]), anchor("pathological", rank))
+        )
+    edition = tumour.get("tnm_edition")
+    if edition and not tumour.get("stage"):
+        rows.append(("Édition TNM", edition, None))
+    rows.append(("Stade TNM", stage_text(tumour.get("stage")), f"stade-{rank}"))
+    return rows
 
 
 def _tumour_rows(rank: int, tumour: dict) -> list:
@@ -44,7 +56,7 @@ def _tumour_rows(rank: int, tumour: dict) -> list:
         ("Topographie", label_of(tumour.get("topography")), f"topographie-{rank}"),
         ("Latéralité", label_of(tumour.get("laterality")), f"lateralite-{rank}"),
         ("Morphologie", label_of(tumour.get("morphology")), f"morphologie-{rank}"),
-        ("TNM clinique", _tnm_text(tumour), f"tnm-{rank}"),
+        *_tnm_rows(rank, tumour),
         ("Autre stade", others or "Aucun", None),
         ("Biomarqueurs", markers or "Aucun", None),
         ("Commentaire", tumour.get("comment") or "", f"commentaire-tumeur-{rank}"),
@@ -126,85 +138,10 @@ def _tumour_diagnosis(concern, ids: Ids, rank: int, tumour: dict) -> None:
         code_el(qualifier, "name", loinc("20228-3", "Latéralité"))
         side = code_el(qualifier, "value", tumour["laterality"])
         reference(side, "originalText", f"lateralite-{rank}")
-    _clinical_tnm(diagnosis, ids, rank, tumour)
+    tnm_panels(diagnosis, ids, rank, tumour)
     if tumour.get("comment"):
         comment_act(
             el(diagnosis, "entryRelationship", typeCode="SUBJ", inversionInd="true"),
             ids,
             f"commentaire-tumeur-{rank}",
-        )
-
-
-def _clinical_tnm(diagnosis, ids: Ids, rank: int, tumour: dict) -> None:
-    """Clinical TNM; the FRCP schematron requires T, N and M, so unknown ones are null-flavoured."""
-    clinical = tumour.get("clinical") or {}
-    stage = tumour.get("stage")
-    observation = el(
-        el(diagnosis, "entryRelationship", typeCode="SUBJ", inversionInd="false"),
-        "observation",
-        classCode="OBS",
-        moodCode="EVN",
-        negationInd="false",
-    )
-    template_ids(observation, "1.3.6.1.4.1.19376.1.7.3.1.4.14.2")
-    code_el(observation, "code", loinc("75620-5", "Stade TNM Clinique"))
-    reference(observation, "text", f"tnm-{rank}")
-    el(observation, "statusCode", code="completed")
-    effective(observation, tumour.get("diagnosis_date"), low=True)
-    value = el(observation, "value", xsi_type="CD")
-    if not stage:
-        value.set("nullFlavor", "UNK")
-    edition = tumour.get("tnm_edition") or (stage or {}).get("edition") or ""
-    if stage:
-        qualifier = el(value, "qualifier")
-        code_el(qualifier, "name", loinc("21909-7", "Stade clinique"))
-        el(
-            qualifier,
-            "value",
-            xsi_type="CD",
-            code=stage["group"],
-            displayName=stage["group"],
-            codeSystem=TNM_SYSTEM,
-            codeSystemName="TNM_UICC",
-        )
-    if stage and edition:
-        qualifier = el(value, "qualifier")
-        code_el(qualifier, "name", loinc("21917-0", "Version TNM Classification"))
-        version = "".join(ch for ch in edition if ch.isdigit()) or edition
-        el(
-            qualifier,
-            "value",
-            xsi_type="CD",
-            code=version,
-            displayName=edition,
-            codeSystem=TNM_SYSTEM,
-            codeSystemName="TNM_UICC",
-        )
-    for axis, code, label in (
-        ("t", "21905-5", "TNM Clinique T"),
-        ("n", "21906-3", "TNM Clinique N"),
-        ("m", "21907-1", "TNM Clinique M"),
-    ):
-        component = el(
-            el(observation, "entryRelationship", typeCode="COMP"),
-            "observation",
-            classCode="OBS",
-            moodCode="EVN",
-        )
-        el(component, "id", root=ids(f"tnm:{rank}:{axis}"))
-        code_el(component, "code", loinc(code, label))
-        reference(component, "text", f"tnm-{rank}")
-        el(component, "statusCode", code="completed")
-        el(component, "effectiveTime", nullFlavor="NA")
-        if not clinical.get(axis):
-            el(component, "value", xsi_type="CD", nullFlavor="UNK")
-            continue
-        el(
-            component,
-            "value",
-            xsi_type="CD",
-            code=clinical[axis],
-            displayName=clinical[axis],
-            codeSystem=TNM_SYSTEM,
-            codeSystemName="TNM_UICC",
         )

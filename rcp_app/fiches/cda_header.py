@@ -6,6 +6,7 @@ from .cda_xml import (
     FINESS_ROOT,
     RPPS_ROOT,
     code_el,
+    display_name,
     el,
     hl7_time,
     loinc,
@@ -20,6 +21,13 @@ DOCUMENT_TEMPLATES = (
 FRCP_TEMPLATE = "1.2.250.1.213.1.1.1.8"
 FUNCTION_CODES = "1.2.250.1.213.1.1.4.2.280"
 CARE_TEAM_FUNCTIONS = "1.2.250.1.213.1.6.1.107"
+# Roots of the national identifiers of the encounter, as in the ANS FRCP examples: the regional
+# cancer network (DSRC, formerly RRC), the RCP manager, the RCP (snapshot["rcp"] keys).
+ENCOUNTER_NATIONAL_IDS = (
+    ("network_id", "1.2.250.1.161.1.20.1.1"),
+    ("manager_id", "1.2.250.1.161.1.20.2.1"),
+    ("registry_id", "1.2.250.1.161.1.20.3.1"),
+)
 SEX_CODES = {"M": ("M", "Masculin"), "F": ("F", "Féminin"), "I": ("UN", "Indéterminé")}
 
 
@@ -244,9 +252,15 @@ def component_of(root, snapshot: dict) -> None:
     oid_root = snapshot["document"]["oid_root"]
     encounter = el(el(root, "componentOf"), "encompassingEncounter")
     manager = rcp["establishment"]
-    el(encounter, "id", root=FINESS_ROOT, extension=f"1{manager['finess']}")
-    el(encounter, "id", root=f"{oid_root}.4", extension=rcp["national_id"])
+    for key, id_root in ENCOUNTER_NATIONAL_IDS:
+        # Mandatory in the volet; an identifier the network has not assigned yet is declared
+        # unknown under its scheme rather than left out (fiches signed before 0014 have none).
+        if rcp.get(key):
+            el(encounter, "id", root=id_root, extension=rcp[key])
+        else:
+            el(encounter, "id", root=id_root, nullFlavor="UNK")
     el(encounter, "id", root=f"{oid_root}.3", extension=str(session["id"]))
+    el(encounter, "id", root=f"{oid_root}.4", extension=rcp["national_id"])
     el(
         encounter,
         "code",
@@ -257,6 +271,15 @@ def component_of(root, snapshot: dict) -> None:
     el(el(encounter, "effectiveTime"), "low", value=hl7_time(session["starts_at"]))
     facility = el(el(encounter, "location"), "healthCareFacility")
     el(facility, "id", root=FINESS_ROOT, extension=f"1{manager['finess']}")
+    facility_type = snapshot["custodian"].get("facility_type")
+    if facility_type:  # the same category as the XDS healthcareFacilityTypeCode
+        el(
+            facility,
+            "code",
+            code=facility_type["code"],
+            displayName=display_name(facility_type),
+            codeSystem=facility_type["system"],
+        )
     place = el(facility, "location")
     el(place, "name", manager["name"])
     address = el(place, "addr")

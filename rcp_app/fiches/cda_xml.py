@@ -85,7 +85,7 @@ def code_el(parent, tag: str, coded: dict | None, *, xsi_type: str | None = None
         tag,
         xsi_type=xsi_type,
         code=coded["code"],
-        displayName=coded["label"],
+        displayName=display_name(coded),
         codeSystem=coded["system"],
         codeSystemName=_SYSTEM_NAMES.get(coded["system"]),
     )
@@ -180,3 +180,8 @@ def yes_no(value) -> str:
 
 def label_of(coded: dict | None) -> str:
     return coded["label"] if coded else "Non renseigné"
+
+
+def display_name(coded: dict) -> str:
+    """The official displayName (snapshots before it was kept carry only the label)."""
+    return coded.get("display") or coded["label"]

@@ -40,6 +40,22 @@ def person_name(person: dict | None) -> str:
     return f"{person['title']} {person['last_name'].upper()} {person['first_name']}".strip()
 
 
+def person_with_specialty(person: dict | None) -> str:
+    """'Dr MARTIN Claire (Oncologie médicale)': every physician the fiche names, the same way."""
+    name = person_name(person)
+    if name and person.get("specialty"):
+        return f"{name} ({person['specialty']['label']})"
+    return name
+
+
+# Mode of discovery (snapshot case.discovery_screening), after « Découverte ».
+DISCOVERY = {
+    "yes": "lors d'un dépistage",
+    "no": "hors dépistage",
+    "unknown": "dans des circonstances inconnues",
+}
+
+
 def tnm(values: dict) -> str:
     return " ".join(v for v in (values.get("t"), values.get("n"), values.get("m")) if v)
 
@@ -73,6 +89,8 @@ def fiche_html(snapshot: dict) -> str:
         fr_date=fr_date,
         fr_instant=fr_instant,
         person_name=person_name,
+        person=person_with_specialty,
+        discovery=DISCOVERY.get(case.get("discovery_screening") or ""),
         tnm=tnm,
         used_identity=_used_identity(patient),
         sex_label=SEXES.get(patient["sex"], patient["sex"]),
@@ -91,7 +109,10 @@ def fiche_html(snapshot: dict) -> str:
             case["progression"],
             {"local": "locale", "regional": "régionale", "distant": "à distance"},
         ),
-        qr=qr_data_uri(snapshot["document"]["verification_url"]),
+        # A preview carries no verification means: nothing on it may pass for a signed fiche.
+        qr=None
+        if snapshot["document"].get("preview")
+        else qr_data_uri(snapshot["document"]["verification_url"]),
     )
 
 

@@ -15,10 +15,10 @@ from sqlalchemy import select
 from ..attendance.operations import session_attendances
 from ..cases.biomarkers import BY_CODE
 from ..core.timeutil import to_paris
-from ..directory.models import Establishment, Professional
+from ..directory.models import Establishment, Professional, facility_type_coded
 from ..extensions import db
 from ..terminology import builtin as vs
-from ..terminology.models import Concept
+from ..terminology.models import Concept, ValueSet
 
 SCHEMA_VERSION = 1
 CASE_STATUS_OF_OUTCOME = {"discussed": vs.CASE_DISCUSSED, "registered": vs.CASE_REGISTERED}
@@ -34,10 +34,22 @@ def day(value: date | None) -> str | None:
 
 
 class _Concepts:
-    """Coded values {"code", "system", "label"} looked up once per (value set, code)."""
+    """Coded values {"code", "system", "label", "display"} looked up once per (value set, code).
+
+    ``label`` is what people read (the PDF); ``display`` is the official value set's
+    displayName that documents carry (CDA, XDM): the imported label, or for a built-in value
+    set whose labels are shortened, the official one kept beside it.
+    """
 
     def __init__(self):
         self._cache: dict[tuple[str, str], dict | None] = {}
+        self._imported: dict[str, bool] = {}
+
+    def _is_imported(self, value_set: str) -> bool:
+        if value_set not in self._imported:
+            source = db.session.scalar(select(ValueSet.source).where(ValueSet.name == value_set))
+            self._imported[value_set] = source == "import"
+        return self._imported[value_set]
 
     def coded(self, value_set: str, code: str | None) -> dict | None:
         if not code:
@@ -47,11 +59,17 @@ class _Concepts:
             concept = db.session.scalar(
                 select(Concept).where(Concept.value_set == value_set, Concept.code == code)
             )
-            self._cache[key] = (
-                {"code": concept.code, "system": concept.code_system, "label": concept.label}
-                if concept
-                else {"code": code, "system": "", "label": code}
-            )
+            if concept is None:
+                self._cache[key] = {"code": code, "system": "", "label": code, "display": code}
+            else:
+                official = vs.OFFICIAL_DISPLAY.get(value_set, {}).get(code)
+                display = concept.label if self._is_imported(value_set) else official
+                self._cache[key] = {
+                    "code": concept.code,
+                    "system": concept.code_system,
+                    "label": concept.label,
+                    "display": display or concept.label,
+                }
         return self._cache[key]
 
 
@@ -286,10 +304,16 @@ def build(
             "name": establishment.name,
             "finess": establishment.finess,
             "city": establishment.city,
+            # JDV_J02 category: CDA healthCareFacility code, XDS healthcareFacilityTypeCode.
+            "facility_type": facility_type_coded(establishment.facility_type_code),
         },
         "rcp": {
             "name": rcp.name,
             "national_id": rcp.national_id,
+            # National identifiers of the encounter (DSRC, RCP manager, RCP); None if unknown.
+            "network_id": rcp.network_id,
+            "manager_id": rcp.manager_id,
+            "registry_id": rcp.registry_id,
             "nature": concepts.coded(
                 vs.NATURE, vs.NATURE_ORGAN if rcp.nature == "organ" else vs.NATURE_TRANSVERSAL
             ),

@@ -149,18 +149,30 @@ def preview(session_id: int, item_id: int):
     )
 
 
+def _next_to_sign(item: AgendaItem) -> AgendaItem | None:
+    """The session's next decision ready for validation after this one in agenda order (else
+    the first before it), for a user who may sign the session's fiches."""
+    if item.session.status not in ops.VALIDATION_STATUSES:
+        return None
+    ready = ops.ready_items(item.session)
+    later = [i for i in ready if i.position > item.position]
+    return (later or ready or [None])[0]
+
+
 @bp.route("/fiches/<int:fiche_id>")
 @shows_patient_data
 @roles_required(*ROLES)
 def detail(fiche_id: int):
     fiche = _fiche(fiche_id)
     item = ops.item_of(fiche)
+    can_validate = ops.can_validate(current_user, item.session.rcp)
     page = render_template(
         "fiches/detail.html",
         fiche=fiche,
         item=item,
         current=next(v for v in fiche.versions if v.version == fiche.current_version),
-        can_amend=ops.can_validate(current_user, item.session.rcp),
+        can_amend=can_validate,
+        next_to_sign=_next_to_sign(item) if can_validate else None,
         transmissions=ops.transmissions_of(fiche),
     )
     ops.record_view(fiche)

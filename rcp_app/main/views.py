@@ -46,12 +46,12 @@ def _coordinator_context() -> dict:
 
 def _gp_context() -> dict:
     from ..delivery.access import record_inbox_view
-    from ..delivery.inbox import fiches_for
+    from ..delivery.inbox import fiches_for, unread_ids
 
     fiches = fiches_for(current_user, limit=5)
     if fiches:  # the list names patients
         record_inbox_view(fiches)
-    return {"fiches": fiches}
+    return {"fiches": fiches, "unread": unread_ids(current_user, fiches)}
 
 
 def _physician_context() -> dict:

@@ -16,7 +16,7 @@ from flask import (
     request,
     url_for,
 )
-from sqlalchemy import select
+from sqlalchemy import and_, not_, or_, select
 from sqlalchemy.orm import joinedload
 
 from ..core.converters import parse_id
@@ -64,13 +64,17 @@ def index():
     if rcp is not None:
         stmt = stmt.where(MeetingSession.rcp_id == rcp.id)
     now = utcnow()
+    # « À venir »: not closed, and ahead or under way. A session closed early (its date still
+    # ahead) is done: it goes with the past ones, whatever its date.
+    ahead = and_(
+        MeetingSession.status != "closed",
+        or_(MeetingSession.starts_at >= now, MeetingSession.status == "in_progress"),
+    )
     upcoming = db.session.scalars(
-        stmt.where(MeetingSession.starts_at >= now).order_by(MeetingSession.starts_at).limit(100)
+        stmt.where(ahead).order_by(MeetingSession.starts_at).limit(100)
     ).all()
     past = db.session.scalars(
-        stmt.where(MeetingSession.starts_at < now)
-        .order_by(MeetingSession.starts_at.desc())
-        .limit(50)
+        stmt.where(not_(ahead)).order_by(MeetingSession.starts_at.desc()).limit(50)
     ).all()
     return render_template("meetings/index.html", rcps=rcps, rcp=rcp, upcoming=upcoming, past=past)
 

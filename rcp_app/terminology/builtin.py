@@ -254,6 +254,44 @@ BUILTIN: dict[str, BuiltinValueSet] = {
 }
 
 
+# The displayName of the official value set, where the built-in label above is shortened for
+# the screens: documents (CDA, XDM metadata) must carry the official one. Once the value set
+# is imported, its labels are the official ones and this table is no longer consulted.
+OFFICIAL_DISPLAY: dict[str, dict[str, str]] = {
+    SPECIALTY: {
+        "G15_10/SM36": "Médecin - Oncologie, opt médicale (SM)",
+        "G15_10/SM37": "Médecin - Oncologie, opt radiothérapie (SM)",
+        "G15_10/SM45": "Médecin - Radio-thérapie (SM)",
+        "G15_10/SM35": "Médecin - Oncologie, opt Onco-hématologie (SM)",
+        "G15_10/SM01": "Médecin - Anatomie et Cytologie pathologiques (SM)",
+        "G15_10/SM44": "Médecin - Radio-diagnostic (SM)",
+        "G15_10/SM74": "Médecin - Radiologie et imagerie médicale (SM)",
+        "G15_10/SM28": "Médecin - Médecine nucléaire (SM)",
+        "G15_10/SM05": "Médecin - Chirurgie générale (SM)",
+        "G15_10/SM14": "Médecin - Chirurgie viscérale et digestive (SM)",
+        "G15_10/SM11": "Médecin - Chirurgie thoracique et cardio-vasculaire (SM)",
+        "G15_10/SM12": "Médecin - Chirurgie urologique (SM)",
+        "G15_10/SM10": "Médecin - Chirurgie plastique reconstruct et esthétique (SM)",
+        "G15_10/SM31": "Médecin - Neuro-chirurgie (SM)",
+        "G15_10/SM34": "Médecin - ORL et Chirurgie cervico-faciale (SM)",
+        "G15_10/SM20": "Médecin - Gynécologie-obstétrique (SM)",
+        "G15_10/SM19": "Médecin - Gynécologie médicale (SM)",
+        "G15_10/SM24": "Médecin - Gastro-entérologie et hépatologie (SM)",
+        "G15_10/SM41": "Médecin - Pneumologie (SM)",
+        "G15_10/SM21": "Médecin - Hématologie (SM)",
+        "G15_10/SM15": "Médecin - Dermatologie et Vénéréologie (SM)",
+        "G15_10/SM32": "Médecin - Neurologie (SM)",
+        "G15_10/SM16": "Médecin - Endocrinologie et métabolisme (SM)",
+        "G15_10/SM18": "Médecin - Gériatrie (SM)",
+        "G15_10/SM17": "Médecin - Génétique médicale (SM)",
+        "G15_10/SM40": "Médecin - Pédiatrie (SM)",
+        "G15_10/SM27": "Médecin - Médecine interne (SM)",
+        "G15_10/SM02": "Médecin - Anesthésie-réanimation (SM)",
+        "G15_10/SM26": "Médecin - Qualifié en Médecine Générale (SM)",
+    },
+}
+
+
 def load_builtin() -> int:
     """Add the built-in value sets and concepts that are missing; returns how many concepts
     were added. Rows already present (built in or imported) keep their label and status; only

@@ -4,6 +4,7 @@
 //  - adding tumour / treatment / staging rows without a round trip,
 //  - showing the site-specific block of each tumour from its topography code,
 //  - filtering organs by appareil and the fields by the nature of the discussion.
+//  - previewing each tumour's stage group as T, N and M are typed (GET /stade/apercu).
 (function () {
   "use strict";
 
@@ -276,6 +277,7 @@
     });
     element.querySelectorAll(".invalid-feedback, .conflict-note").forEach((node) => node.remove());
     element.querySelectorAll("[data-code-label]").forEach((node) => { node.textContent = ""; });
+    element.querySelectorAll("[data-stage-preview]").forEach((node) => { node.hidden = true; node.replaceChildren(); });
     element.querySelectorAll('[role="listbox"]').forEach((node) => { node.hidden = true; node.replaceChildren(); });
     element.querySelectorAll('[role="combobox"]').forEach((input) => {
       input.setAttribute("aria-expanded", "false");
@@ -337,6 +339,97 @@
     }
   });
 
+  // --- live stage preview (same engine as the save: rcp_app/staging/preview.py) --------------
+  // Form field suffix -> query parameter of the preview endpoint.
+  const STAGE_FIELDS = {
+    topography_code: "topographie", tnm_edition: "edition",
+    clinical_t: "ct", clinical_n: "cn", clinical_m: "cm",
+    pathological_t: "pt", pathological_n: "pn", pathological_m: "pm",
+    bm_prostate_psa: "psa", bm_prostate_isup: "isup",
+    bm_prostate_gleason_primary: "gleason_majoritaire",
+    bm_prostate_gleason_secondary: "gleason_secondaire",
+  };
+  const TNM_SUFFIXES = ["clinical_t", "clinical_n", "clinical_m", "pathological_t", "pathological_n", "pathological_m"];
+  const STAGE_DELAY = 300;
+  const stageState = new WeakMap(); // row -> {timer, controller}
+
+  function fieldSuffix(name) {
+    const match = (name || "").match(/^tumour_rows-\d+-([a-z_]+)$/);
+    return match && Object.prototype.hasOwnProperty.call(STAGE_FIELDS, match[1]) ? match[1] : null;
+  }
+
+  function showStage(box, answer) {
+    const title = document.createElement("strong");
+    title.textContent = answer.text;
+    const parts = [title];
+    (answer.notes || []).forEach((note) => {
+      const line = document.createElement("span");
+      line.className = "stage-preview-note";
+      line.textContent = note;
+      parts.push(line);
+    });
+    box.replaceChildren(...parts);
+    box.dataset.stageGroup = answer.group || "";
+    box.classList.toggle("stage-preview-missing", !answer.group);
+    box.hidden = false;
+  }
+
+  function previewStage(row) {
+    const box = row.querySelector("[data-stage-preview]");
+    if (!box || !box.dataset.url) {
+      return;
+    }
+    const params = new URLSearchParams();
+    let typed = false;
+    row.querySelectorAll("input[name], select[name]").forEach((field) => {
+      const suffix = fieldSuffix(field.name);
+      if (suffix && field.value.trim()) {
+        params.set(STAGE_FIELDS[suffix], field.value.trim());
+        typed = typed || TNM_SUFFIXES.includes(suffix);
+      }
+    });
+    const state = stageState.get(row) || {};
+    if (state.controller) {
+      state.controller.abort();
+    }
+    if (!typed) {
+      box.hidden = true;
+      box.replaceChildren();
+      stageState.set(row, {});
+      return;
+    }
+    const controller = new AbortController();
+    stageState.set(row, { controller });
+    fetch(box.dataset.url + "?" + params.toString(), {
+      signal: controller.signal, credentials: "same-origin", headers: { Accept: "application/json" },
+    })
+      .then((response) => response.json().then((body) => ({ ok: response.ok, body })))
+      .then(({ ok, body }) => {
+        showStage(box, ok ? body : { text: "Aperçu du stade indisponible", notes: [body.error || ""] });
+      })
+      .catch((error) => {
+        if (error.name !== "AbortError") {
+          showStage(box, { text: "Aperçu du stade indisponible", notes: [] });
+        }
+      });
+  }
+
+  function scheduleStage(row) {
+    const state = stageState.get(row) || {};
+    clearTimeout(state.timer);
+    state.timer = setTimeout(() => previewStage(row), STAGE_DELAY);
+    stageState.set(row, state);
+  }
+
+  ["input", "change"].forEach((type) => {
+    form.addEventListener(type, (event) => {
+      const row = event.target.closest && event.target.closest("[data-tumour-row]");
+      if (row && fieldSuffix(event.target.name)) {
+        scheduleStage(row);
+      }
+    });
+  });
+
   // --- organs by appareil, fields by nature ---------------------------------------------------
   function filterOrgans() {
     const appareil = form.querySelector('select[name="appareil_code"]');
@@ -369,6 +462,7 @@
   form.querySelectorAll("[data-nojs-only]").forEach((node) => { node.hidden = true; });
   form.querySelectorAll("[data-combobox]").forEach(enhance);
   form.querySelectorAll("[data-tumour-row]").forEach(updateSiteBlocks);
+  form.querySelectorAll("[data-tumour-row]").forEach(previewStage);
   filterOrgans();
   showNatureFields();
 })();

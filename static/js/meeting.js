@@ -58,6 +58,18 @@
   function dropLocal(version) {
     try { localStorage.removeItem("rcp-decision-" + itemId + "-v" + version); } catch (e) { /* ignore */ }
   }
+  // Every kept copy of this item, whatever its version: once the decision is validated the
+  // signed fiche is the truth, and an old draft must never come back over it.
+  function dropAllLocal() {
+    try {
+      var prefix = "rcp-decision-" + itemId + "-v";
+      for (var i = localStorage.length - 1; i >= 0; i -= 1) {
+        var key = localStorage.key(i);
+        if (key && key.indexOf(prefix) === 0) { localStorage.removeItem(key); }
+      }
+    } catch (e) { /* ignore */ }
+  }
+  if (itemId && root.dataset.validated === "true") { dropAllLocal(); }
   function save() {
     if (!form || !saveUrl || inConflict) { return; }
     if (saving) { pending = true; return; }
@@ -79,6 +91,13 @@
         versionEl.value = String(r.body.version);
         setState("Enregistré à " + r.body.saved_at, "");
         if (pending) { pending = false; save(); }
+      } else if (r.body.state === "validated") {
+        // Validated meanwhile (another screen signed the fiche): nothing typed here can be
+        // saved; show the read-only decision.
+        dropAllLocal();
+        pending = false;
+        setState(r.body.message || "Décision validée et signée.", "offline");
+        window.location.reload();
       } else if (r.status === 409 && r.body.stored) {
         if (String(sentVersion) !== versionEl.value) {
           // The user already chose in the conflict panel: send again with the chosen version.
@@ -183,8 +202,14 @@
     });
   }
 
+  // --- after a decision: the next case ---------------------------------------------------------
+  // The "Dossier suivant" link (or the last-case message) takes the focus: Enter follows it.
+  var nextCase = document.getElementById("next-case");
+  if (nextCase && !(panel && !panel.classList.contains("d-none"))) { nextCase.focus(); }
+
   // --- keyboard ------------------------------------------------------------------------------
   function pick(outcome) {
+    if (!saveUrl) { return; }  // read-only decision (validated, or session not capturing)
     var radio = document.getElementById("f-outcome-" + outcome);
     if (radio) { radio.checked = true; changed(); }
     if (outcome === "postponed") {

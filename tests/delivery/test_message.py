@@ -15,7 +15,7 @@ from lxml import etree
 from lxml import html as lxml_html
 
 from rcp_app.delivery.message import build_message
-from rcp_app.delivery.xdm import build_xdm_zip
+from rcp_app.delivery.xdm import build_xdm_zip, document_entry_uuid
 from rcp_app.fiches.cda import build_cda
 from rcp_app.fiches.identifiers import uuid_oid
 from tests.fiches import samples
@@ -53,9 +53,24 @@ INS_CX = "261047505600123^^^&1.2.250.1.213.1.4.8&ISO"
 IPP_CX = "IPP000123^^^&1.2.250.1.999.1.1&ISO"
 
 
-def make_zip(snapshot: dict, submission_time: datetime = SUBMISSION) -> bytes:
+RPLC = "urn:ihe:iti:2007:AssociationType:RPLC"
+HAS_MEMBER = "urn:oasis:names:tc:ebxml-regrep:AssociationType:HasMember"
+
+
+def make_zip(
+    snapshot: dict,
+    submission_time: datetime = SUBMISSION,
+    *,
+    recipient: dict | None = None,
+    message_id: str | None = None,
+) -> bytes:
     return build_xdm_zip(
-        snapshot, build_cda(snapshot), submission_time=submission_time, source_oid=SOURCE_OID
+        snapshot,
+        build_cda(snapshot),
+        submission_time=submission_time,
+        source_oid=SOURCE_OID,
+        recipient=recipient,
+        message_id=message_id,
     )
 
 
@@ -78,8 +93,8 @@ def unzip(archive: bytes) -> dict[str, bytes]:
         return {name: opened.read(name) for name in opened.namelist()}
 
 
-def metadata_of(snapshot: dict) -> etree._Element:
-    return etree.fromstring(unzip(make_zip(snapshot))["IHE_XDM/SUBSET01/METADATA.XML"])
+def metadata_of(snapshot: dict, **options) -> etree._Element:
+    return etree.fromstring(unzip(make_zip(snapshot, **options))["IHE_XDM/SUBSET01/METADATA.XML"])
 
 
 def classification(root, scheme: str):
@@ -300,7 +315,10 @@ def test_attachments_are_byte_identical():
     assert pdf_part.get_filename() == "fiche-rcp-5b9e3f7a-1c2d-4e8f-a6b7-c8d9e0f1a2b3-v1.pdf"
     assert pdf_part.get_content() == PDF
     assert zip_part.get_filename() == "IHE_XDM.ZIP"
-    assert zip_part.get_content() == make_zip(snapshot)
+    # Built for this message: addressed to its To address, with its own submission set.
+    assert zip_part.get_content() == make_zip(
+        snapshot, recipient={"address": RECIPIENT, "person": None}, message_id=MESSAGE_ID
+    )
 
 
 def test_message_serialises_for_smtp_and_reproducibly():
@@ -382,3 +400,100 @@ def test_naive_submission_time_is_taken_as_utc():
         read_receipt_to=None,
     )
     assert parsedate_to_datetime(parsed(message)["Date"]) == SUBMISSION
+
+
+# --- per message: recipient, submission set, replacement, facility --------------------------
+
+
+def set_slot(root, name: str) -> list[str]:
+    return root.xpath(
+        f"//rim:RegistryPackage/rim:Slot[@name='{name}']/rim:ValueList/rim:Value/text()",
+        namespaces=NS,
+    )
+
+
+def test_intended_recipient_names_the_professional_and_the_address():
+    gp = samples.GP  # RPPS 10000000060, Dr Luc BERNARD, establishment Valmont (FINESS 750000001)
+    recipient = {"address": RECIPIENT, "person": gp}
+    root = metadata_of(samples.organ_snapshot(), recipient=recipient, message_id=MESSAGE_ID)
+    assert set_slot(root, "intendedRecipient") == [
+        "Centre hospitalier de Valmont^^^^^&1.2.250.1.71.4.2.2&ISO^IDNST^^^1750000001"
+        "|810000000060^BERNARD^Luc^^^Dr^^^&1.2.250.1.71.4.2.1&ISO^D^^^IDNPS"
+        "|^^Internet^luc.bernard@medecin.mssante.fr"
+    ]
+
+
+def test_intended_recipient_of_a_mailbox_is_its_address_alone():
+    recipient = {"address": "dcc@rcp-idf.mssante.fr", "person": None}
+    root = metadata_of(samples.organ_snapshot(), recipient=recipient, message_id=MESSAGE_ID)
+    assert set_slot(root, "intendedRecipient") == ["||^^Internet^dcc@rcp-idf.mssante.fr"]
+
+
+def test_message_without_a_named_recipient_addresses_its_to_address():
+    archive = next(
+        part.get_content()
+        for part in parsed(make_message(samples.organ_snapshot())).iter_attachments()
+        if part.get_filename() == "IHE_XDM.ZIP"
+    )
+    root = etree.fromstring(unzip(archive)["IHE_XDM/SUBSET01/METADATA.XML"])
+    assert set_slot(root, "intendedRecipient") == [f"||^^Internet^{RECIPIENT}"]
+
+
+def test_two_messages_of_one_version_are_two_submission_sets_of_one_entry():
+    snapshot = samples.organ_snapshot()
+    first = metadata_of(snapshot, message_id="<f.a.gp.1@x.mssante.fr>")
+    second = metadata_of(snapshot, message_id="<f.a.dcc.0@x.mssante.fr>")
+    ids = [root.find(".//rim:RegistryPackage", NS).get("id") for root in (first, second)]
+    unique_ids = [external_id(root, SCHEMES["setUniqueId"]) for root in (first, second)]
+    assert ids[0] != ids[1] and unique_ids[0] != unique_ids[1]
+    entries = {root.find(".//rim:ExtrinsicObject", NS).get("id") for root in (first, second)}
+    assert entries == {document_entry_uuid(snapshot["document"]["id"])}
+    # A re-send of the same message (same Message-ID) is the same submission.
+    again = metadata_of(snapshot, message_id="<f.a.gp.1@x.mssante.fr>")
+    assert external_id(again, SCHEMES["setUniqueId"]) == unique_ids[0]
+
+
+def test_amendment_replaces_the_entry_of_the_previous_version():
+    previous = metadata_of(samples.organ_snapshot())
+    amendment = samples.amendment_snapshot()
+    entries = unzip(make_zip(amendment))
+    root = etree.fromstring(entries["IHE_XDM/SUBSET01/METADATA.XML"])
+    (replacement,) = root.findall(f".//rim:Association[@associationType='{RPLC}']", NS)
+    assert replacement.get("sourceObject") == root.find(".//rim:ExtrinsicObject", NS).get("id")
+    assert replacement.get("targetObject") == previous.find(".//rim:ExtrinsicObject", NS).get("id")
+    # The CDA says the same: relatedDocument RPLC -> the previous version's uniqueId.
+    cda = etree.fromstring(entries["IHE_XDM/SUBSET01/DOC0001.XML"])
+    (parent_id,) = cda.xpath(
+        "h:relatedDocument[@typeCode='RPLC']/h:parentDocument/h:id/@root", namespaces=NS
+    )
+    assert parent_id == external_id(previous, SCHEMES["entryUniqueId"])
+
+
+def test_first_version_replaces_nothing():
+    root = metadata_of(samples.organ_snapshot())
+    assert root.findall(f".//rim:Association[@associationType='{RPLC}']", NS) == []
+    assert len(root.findall(f".//rim:Association[@associationType='{HAS_MEMBER}']", NS)) == 1
+
+
+def test_facility_type_is_the_custodian_establishment_s():
+    snapshot = samples.organ_snapshot()
+    snapshot["custodian"]["facility_type"] = {
+        "code": "SA36",
+        "system": "1.2.250.1.71.4.2.4",
+        "label": "Centre anti-cancer",
+    }
+    root = metadata_of(snapshot)
+    assert classification(root, SCHEMES["healthcareFacilityTypeCode"]) == (
+        "SA36",
+        "1.2.250.1.71.4.2.4",
+    )
+    (name,) = root.xpath(
+        f"//rim:Classification[@classificationScheme='{SCHEMES['healthcareFacilityTypeCode']}']"
+        "/rim:Name/rim:LocalizedString/@value",
+        namespaces=NS,
+    )
+    assert name == "Centre anti-cancer"
+    code = etree.fromstring(build_cda(snapshot)).find(
+        "h:componentOf/h:encompassingEncounter/h:location/h:healthCareFacility/h:code", NS
+    )
+    assert (code.get("code"), code.get("displayName")) == ("SA36", "Centre anti-cancer")

@@ -8,11 +8,13 @@ message is delivered and the worker is still running.
 
 from __future__ import annotations
 
+import io
 import os
 import signal
 import subprocess
 import sys
 import time
+import zipfile
 from datetime import timedelta
 from pathlib import Path
 
@@ -155,20 +157,22 @@ def test_worker_survives_a_database_outage(postgres_app, tmp_path):
         assert all(server.count(mid) >= 1 for mid in expected)
 
 
-def test_what_every_recipient_gets_alike_is_built_once(app, make, monkeypatch):
-    """The XDM archive (and the checked PDF and CDA) of one fiche version are built once per
-    worker process, not once per message; each message is still addressed to its recipient."""
+def test_what_every_recipient_gets_alike_is_read_once(app, make, monkeypatch):
+    """The snapshot and the checked PDF and CDA of one fiche version are read once per worker
+    process, not once per message; each message's XDM archive is its own (its submission set
+    names its recipient)."""
     from rcp_app.delivery import notices
+    from rcp_app.fiches.models import FicheVersion
 
     signed_fiche(app, make)
     built = []
-    original = notices.build_xdm_zip
+    original = FicheVersion.snapshot_dict
 
-    def counting(*args, **kwargs):
+    def counting(self):
         built.append(1)
-        return original(*args, **kwargs)
+        return original(self)
 
-    monkeypatch.setattr(notices, "build_xdm_zip", counting)
+    monkeypatch.setattr(FicheVersion, "snapshot_dict", counting)
     with app.app_context():
         rows = db.session.scalars(
             select(Transmission).where(Transmission.kind == "fiche").order_by(Transmission.id)
@@ -176,14 +180,18 @@ def test_what_every_recipient_gets_alike_is_built_once(app, make, monkeypatch):
         assert len({r.recipient_address for r in rows}) >= 3
         messages = [notices.build_for(row) for row in rows]
     assert len(built) == 1
-    archives = {
+    archives = [
         part.get_content()
         for message in messages
         for part in message.iter_attachments()
         if part.get_filename() == "IHE_XDM.ZIP"
-    }
-    assert len(archives) == 1
+    ]
+    assert len(set(archives)) == len(messages)
     assert [m["To"] for m in messages] == [r.recipient_address for r in rows]
+    for message, archive in zip(messages, archives, strict=True):
+        with zipfile.ZipFile(io.BytesIO(archive)) as opened:
+            metadata = opened.read("IHE_XDM/SUBSET01/METADATA.XML").decode()
+        assert f"^^Internet^{message['To']}<" in metadata
 
 
 def test_a_slow_batch_renews_its_lease_as_it_goes(app, make, monkeypatch):
@@ -239,6 +247,6 @@ def test_messages_are_assembled_with_no_transaction_open(app, client, login, mak
             kinds.add(transmission.kind)
             notices.build_for(transmission)
     assert {"fiche", "agenda_published"} <= kinds
-    assert seen["build_xdm_zip"] == [False]
+    assert seen["build_xdm_zip"] and not any(seen["build_xdm_zip"])
     assert seen["build_message"] and not any(seen["build_message"])
     assert seen["html_to_pdf"] and not any(seen["html_to_pdf"])

@@ -64,8 +64,13 @@ def test_coordinating_physician_validates_and_signs_a_fiche(page, login_as, scre
     patient = ready.locator("td").nth(1).inner_text().splitlines()[0]
     expect(ready.get_by_role("link", name="Aperçu PDF")).to_be_visible()
     page.screenshot(path=str(screenshot_dir / "fiches-de-la-seance.png"), full_page=True)
-    # The batch button signs the ready fiches one request at a time and shows its progress.
+    # The batch button asks for confirmation, then signs the ready fiches one request at a
+    # time and shows its progress.
+    questions = []
+    page.once("dialog", lambda dialog: (questions.append(dialog.message), dialog.accept()))
     page.get_by_role("button", name="Valider et signer toutes les fiches prêtes").click()
+    expect(page.get_by_role("status").filter(has_text="fiche(s) signée(s) sur")).to_be_visible()
+    assert questions and "toutes les fiches prêtes" in questions[0]
     progress = page.get_by_role("status").filter(has_text="fiche(s) signée(s) sur")
     expect(progress).to_contain_text("1 fiche(s) signée(s) sur 1.")
     expect(page.get_by_role("progressbar", name="Fiches signées")).to_have_attribute("value", "1")

@@ -7,6 +7,7 @@ import re
 from rcp_app.demo.loader import DEMO_PASSWORD
 
 from .helpers import expect
+from .test_meeting_validated import ready_session
 
 _FOCUSED = """() => {
   const el = document.activeElement;
@@ -71,3 +72,37 @@ def test_login_and_patient_search_with_the_keyboard_only(page):
     page.keyboard.press("Enter")
     arrive(page, "Identité du patient")
     expect(page.get_by_role("region", name="Identité du patient")).to_contain_text("RIVIÈRE")
+
+
+def test_after_marking_ready_the_next_case_is_one_key_away(page, live_server, login_as):
+    session_id, items = ready_session(live_server, 3, ready=False)
+    login_as("dr.martin")
+    page.goto(f"/seances/{session_id}/reunion?dossier={items[0]}")
+    page.wait_for_load_state("load")
+    page.get_by_role("button", name="Marquer prête pour validation").click()
+    page.wait_for_url(re.compile(rf"dossier={items[0]}$"))
+    page.wait_for_load_state("load")
+    # The « Dossier suivant » action has the (visible) focus: Enter goes there.
+    panel = page.locator("#next-case-panel")
+    expect(panel).to_contain_text("Décision prête pour validation. Dossier suivant : n° 2")
+    expect(page.locator("#next-case")).to_be_focused()
+    assert focused(page)["href"].endswith(f"dossier={items[1]}")
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(rf"dossier={items[1]}$"))
+    expect(page.locator("#next-case-panel")).to_have_count(0)  # not decided yet
+    # Back on the decided case, n goes on as well.
+    page.keyboard.press("p")
+    page.wait_for_url(re.compile(rf"dossier={items[0]}$"))
+    expect(page.locator("#next-case")).to_be_focused()
+    page.keyboard.press("n")
+    page.wait_for_url(re.compile(rf"dossier={items[1]}$"))
+    # The last case says so.
+    page.goto(f"/seances/{session_id}/reunion?dossier={items[2]}")
+    page.get_by_role("button", name="Marquer prête pour validation").click()
+    page.wait_for_url(re.compile(rf"dossier={items[2]}$"))
+    last = page.locator("#next-case")
+    expect(last).to_have_text("C'était le dernier dossier de l'ordre du jour.")
+    expect(last).to_be_focused()
+    expect(
+        page.locator("#next-case-panel").get_by_role("link", name="Clore la séance")
+    ).to_be_visible()

@@ -20,8 +20,8 @@ ICDO3 = "2.16.840.1.113883.6.43.1"
 TNM_SYSTEM = "2.16.840.1.113883.15.6"
 
 
-def coded(code: str, system: str, label: str) -> dict:
-    return {"code": code, "system": system, "label": label}
+def coded(code: str, system: str, label: str, display: str | None = None) -> dict:
+    return {"code": code, "system": system, "label": label, "display": display or label}
 
 
 def person(rpps, last, first, specialty_code, specialty_label, *, mssante=None, title="Dr"):

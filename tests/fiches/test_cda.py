@@ -204,7 +204,13 @@ def test_registration_act_and_topographies():
     root = parse(build_cda(snapshot))
     assert xpath(root, "h:inFulfillmentOf/h:order/h:id/@extension") == ["1234"]
     assert xpath(root, "h:documentationOf/h:serviceEvent/h:code/@code") == ["39", "C50.4", "C50.1"]
-    assert len(xpath(root, "h:componentOf/h:encompassingEncounter/h:id")) == 3
+    # DSRC, RCP manager and RCP national ids (here unknown), then the session and local RCP ids.
+    assert xpath(root, "h:componentOf/h:encompassingEncounter/h:id/@root")[:3] == [
+        "1.2.250.1.161.1.20.1.1",
+        "1.2.250.1.161.1.20.2.1",
+        "1.2.250.1.161.1.20.3.1",
+    ]
+    assert len(xpath(root, "h:componentOf/h:encompassingEncounter/h:id")) == 5
 
 
 def _entry_value(root, code: str, attribute: str = "code") -> list[str]:
@@ -280,7 +286,8 @@ def test_tumours_carry_morphology_topography_and_tnm():
     assert [xpath(d, "h:value/@code")[0] for d in diagnoses] == ["8500/3", "8520/3"]
     assert [xpath(d, "h:targetSiteCode/@code")[0] for d in diagnoses] == ["C50.4", "C50.1"]
     tnm = xpath(diagnoses[0], ".//h:observation[h:code/@code='75620-5']//h:value/@code")
-    assert tnm == ["IA", "8", "cT1c", "cN0", "cM0"]
+    # TNM_UICC categories carry no c/p prefix; the value as written stays in displayName.
+    assert tnm == ["IA", "8", "T1c", "N0", "M0"]
 
 
 def _optional_sections(snapshot: dict) -> set[str]:

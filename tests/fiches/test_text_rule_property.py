@@ -41,7 +41,10 @@ pytestmark = pytest.mark.skipif(
 )
 
 PROSE_LENGTH = 200  # a String column this long holds prose (names, authors), not a code
-REFUSAL = re.compile(r"Le champ « (.+) » contient un caractère invisible non autorisé \(U\+")
+REFUSAL = re.compile(
+    r"Le champ « (.+) » contient un caractère "
+    r"(?:invisible non autorisé \(U\+|non pris en charge dans les documents : )"
+)
 
 # Arbitrary text (control characters, surrogates, non-characters included), and text made of
 # what the rule accepts, so that both outcomes are explored.
