@@ -388,7 +388,10 @@ def one_run(args, workers: int) -> dict:
             env = environment(url, tmp)
             with gunicorn(env, workers, args.threads) as (port, master):
                 results = Results()
-                begin = time.monotonic()
+                # The first seconds warm every worker up (imports, font cmap, caches)
+                # and are not counted.
+                started = time.monotonic()
+                begin = started + args.warmup
                 deadline = begin + args.seconds
                 threads = [
                     threading.Thread(
@@ -416,6 +419,7 @@ def one_run(args, workers: int) -> dict:
                 for thread in [*threads, batch]:
                     thread.join(timeout=args.seconds + 600)
                 elapsed = time.monotonic() - begin
+                results.samples = [s for s in results.samples if s.started >= begin]
                 rss = worker_rss_mb(master)
     return report(results, workers, elapsed, rss, args.threads)
 
@@ -469,6 +473,12 @@ def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--users", type=int, default=32)
     parser.add_argument("--seconds", type=float, default=30)
+    parser.add_argument(
+        "--warmup",
+        type=float,
+        default=5,
+        help="secondes de mise en route des workers, non comptées (0 : tout compter)",
+    )
     parser.add_argument("--workers", default="1,2,4")
     parser.add_argument("--batch", type=int, default=40)
     parser.add_argument(
