@@ -32,6 +32,9 @@ DOCUMENT_FONT_FILE = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
 # turns both into line breaks before the rule looks).
 _NOT_FOR_DOCUMENTS = {"Co", "Cc"}
 _SEPARATORS = {0x2028, 0x2029}
+# Bidirectional embeddings, overrides and isolates: in the cmap, but refused by the input rule
+# (a signed text must read as it is stored).
+_BIDI_CONTROLS = {*range(0x202A, 0x202F), *range(0x2066, 0x206A)}
 
 # WeasyPrint announces each rendering step at INFO (127 lines a fiche) and fontTools each
 # subsetting: noise in the service's log. Warnings (a .notdef glyph, a refused resource) stay.
@@ -49,7 +52,9 @@ def document_characters() -> frozenset[str]:
     return frozenset(
         chr(c)
         for c in code_points
-        if c not in _SEPARATORS and unicodedata.category(chr(c)) not in _NOT_FOR_DOCUMENTS
+        if c not in _SEPARATORS
+        and c not in _BIDI_CONTROLS
+        and unicodedata.category(chr(c)) not in _NOT_FOR_DOCUMENTS
     )
 
 
