@@ -13,11 +13,14 @@ from tests.support.factories import PASSWORD, Factories
 from .conftest import login_on
 from .helpers import expect
 
-# What the page shows of the form while the server works, after a second click on the button
-# (in one evaluation: Playwright may wait for the held navigation before a later one).
-BUSY_STATE = """() => {
+# Clicks « Valider et signer » (the confirmation is answered by the test's dialog handler),
+# clicks again, and returns what the form shows meanwhile. All in one synchronous evaluation:
+# once the form's navigation has started, Playwright would wait for it (the server holds it)
+# before running a later evaluation.
+CLICK_TWICE_AND_READ = """() => {
   const form = document.querySelector("form[data-sign-item]");
   const button = form.querySelector("button");
+  button.click();
   button.click();
   return {
     disabled: button.disabled,
@@ -66,10 +69,7 @@ def test_validate_and_sign_asks_then_shows_progress(page, live_server, screensho
         dialog.accept()
 
     page.once("dialog", accept)
-    # A real click, not waiting for the navigation (the server holds it).
-    button.evaluate("button => button.click()")
-    # Read in the page itself: Playwright's locators wait for the pending navigation.
-    state = page.evaluate(BUSY_STATE)
+    state = page.evaluate(CLICK_TWICE_AND_READ)
     assert state == {
         "disabled": True,
         "text": "Signature en cours…",
