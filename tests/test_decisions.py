@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from markupsafe import escape
 from sqlalchemy import select
 
 from rcp_app.decisions import operations as ops
@@ -139,7 +140,18 @@ def test_bad_input_is_refused_in_french(app, client, login, world, changes, fiel
     assert response.get_json()["field"] == field
     assert decision(app, world["item"].id) is None
     form = client.post(url(world), data={**FULL, **changes, "version": "0"})
-    assert form.status_code == 200 and "alert-danger" in form.get_data(as_text=True)
+    page = form.get_data(as_text=True)
+    # Without JavaScript: the message in the error summary, linked to its field, and next to
+    # the field (as GOV.UK does); no third copy.
+    message = str(escape(response.get_json()["message"]))
+    assert form.status_code == 200 and "data-error-summary" in page
+    assert message in page.split("data-error-summary", 1)[1].split("</div>", 1)[0]
+    if field == "seconds_spent":  # the meeting timer's hidden input: no message beside it
+        assert page.count(message) == 1
+    else:
+        assert f'href="#f-{field}" data-error-link>{message}</a>' in page
+        assert f'id="f-{field}-error">{message}</div>' in page
+        assert page.count(message) == 2
 
 
 def test_trial_with_name_and_identifier_is_saved(app, client, login, world):

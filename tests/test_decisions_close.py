@@ -48,7 +48,11 @@ def test_closing_requires_a_choice_for_each_undecided_case(app, client, login, w
     version = session_row(app, world["session"].id).version
     response = client.post(close, data={"version": version})
     page = response.get_data(as_text=True)
-    assert response.status_code == 200 and "a pas été close" in page
+    # The reasons are listed once each, in the error summary at the top of the page.
+    assert response.status_code == 200 and "data-error-summary" in page
+    assert "Rien n'a été enregistré." in page
+    summary = page.split("data-error-summary", 1)[1].split("</div>", 1)[0]
+    assert summary.count("choisissez « reporter » ou « décidé »") == 2
     assert page.count("choisissez « reporter » ou « décidé »") == 2
     assert session_row(app, world["session"].id).status == "in_progress"
     # "Decided" with an incomplete decision, and a postponement without a reason: refused.

@@ -191,14 +191,17 @@ def form_problems(form) -> list[Problem]:
     return problems
 
 
-def _error_problem(error) -> Problem | None:
+def _error_problems(error) -> list[Problem]:
     """A page's ``error``: a DomainError (the hand-written decision fields have the id
-    ``f-<field>``, templates/decisions/_fields.html) or a plain message."""
+    ``f-<field>``, templates/decisions/_fields.html), a plain message, or a list of them (the
+    reasons a session could not be closed)."""
+    if isinstance(error, list | tuple):
+        return [problem for item in error for problem in _error_problems(item)]
     if isinstance(error, DomainError):
-        return Problem(error.message, f"f-{error.field}" if error.field else None)
+        return [Problem(error.message, f"f-{error.field}" if error.field else None)]
     if isinstance(error, str) and error:
-        return Problem(error)
-    return None
+        return [Problem(error)]
+    return []
 
 
 def _forms_in(value):
@@ -238,9 +241,7 @@ def page_problems(context, content: str = "") -> list[Problem]:
         if id(form) not in seen:
             seen.add(id(form))
             problems += form_problems(form)
-    error = _error_problem(variables.get("error"))
-    if error is not None:
-        problems.append(error)
+    problems += _error_problems(variables.get("error"))
     if has_request_context():
         problems += [
             Problem(message, from_form=False)

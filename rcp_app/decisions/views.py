@@ -223,7 +223,7 @@ def close(session_id: int):
         "decisions/close.html",
         session=session,
         undecided=undecided,
-        problems=problems,
+        error=problems,  # listed by the error summary at the top of the page
         form=CsrfForm(),
     )
     db.session.commit()
