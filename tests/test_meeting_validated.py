@@ -7,12 +7,9 @@ import lxml.html
 import pytest
 from sqlalchemy import select
 
-from rcp_app.auth.models import User
 from rcp_app.decisions.models import Decision
 from rcp_app.extensions import db
-from rcp_app.fiches import operations as fiches
-from rcp_app.meetings.models import AgendaItem
-from tests.fiches.support import READY, build_world, fiche_of
+from tests.fiches.support import READY, build_world, fiche_of, signed_world
 from tests.support.factories import PASSWORD
 
 CONTROLS = ("input", "select", "textarea", "button")
@@ -20,12 +17,7 @@ CONTROLS = ("input", "select", "textarea", "button")
 
 @pytest.fixture
 def world(app, make):
-    world = build_world(app, make)
-    with app.app_context():
-        item = db.session.get(AgendaItem, world.item_id)
-        fiches.validate(item, db.session.get(User, world.validator_user_id))
-        db.session.commit()
-    return world
+    return signed_world(app, make)
 
 
 def _meeting(client, world) -> str:

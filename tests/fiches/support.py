@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
+from rcp_app.auth.models import User
 from rcp_app.cases.models import Tumour
 from rcp_app.decisions import operations as decisions
 from rcp_app.extensions import db
@@ -92,6 +93,18 @@ def build_world(
         user.id,
         user.username,
     )
+
+
+def signed_world(app, make, **options) -> World:
+    """``build_world`` with its ready decision validated and signed (fiche version 1)."""
+    from rcp_app.fiches import operations
+
+    world = build_world(app, make, **options)
+    with app.app_context():
+        item = db.session.get(AgendaItem, world.item_id)
+        operations.validate(item, db.session.get(User, world.validator_user_id))
+        db.session.commit()
+    return world
 
 
 def fiche_of(app, case_id: int) -> Fiche | None:

@@ -13,13 +13,12 @@ from rcp_app.fiches import operations as ops
 from rcp_app.fiches.identifiers import uuid_oid
 from rcp_app.fiches.models import Fiche
 from rcp_app.fiches.verification import verify_document
-from rcp_app.meetings.models import AgendaItem
 from rcp_app.patients.models import Patient
 from tests.fiches.support import (
     CHEMOTHERAPY,
     READY,
-    build_world,
     fiche_of,
+    signed_world,
     snapshot_of,
     version_bytes,
 )
@@ -32,12 +31,7 @@ CORRECTED = {**READY, "proposal_code": CHEMOTHERAPY, "proposal_details": "Chimio
 
 @pytest.fixture
 def world(app, make):
-    world = build_world(app, make)
-    with app.app_context():
-        item = db.session.get(AgendaItem, world.item_id)
-        ops.validate(item, db.session.get(User, world.validator_user_id))
-        db.session.commit()
-    return world
+    return signed_world(app, make)
 
 
 def _amend(

@@ -11,19 +11,19 @@ from rcp_app.auth.models import User
 from rcp_app.extensions import db
 from rcp_app.fiches import operations as ops
 from rcp_app.fiches.models import Fiche
-from rcp_app.meetings.models import AgendaItem
-from tests.fiches.support import READY, build_world, fiche_of, snapshot_of, version_bytes
+from tests.fiches.support import (
+    READY,
+    fiche_of,
+    signed_world,
+    snapshot_of,
+    version_bytes,
+)
 from tests.meetings_support import audits
 
 
 @pytest.fixture
 def world(app, make):
-    world = build_world(app, make)
-    with app.app_context():
-        item = db.session.get(AgendaItem, world.item_id)
-        ops.validate(item, db.session.get(User, world.validator_user_id))
-        db.session.commit()
-    return world
+    return signed_world(app, make)
 
 
 def _code(app, world, version=1):
