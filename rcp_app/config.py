@@ -11,8 +11,9 @@ import os
 import secrets
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
-ROLES = ("admin", "coordinator", "physician", "gp")
+ROLES = ("admin", "coordinator", "physician", "gp", "dpo")
 
 
 class ConfigurationError(RuntimeError):
@@ -111,9 +112,111 @@ def build_config(instance_path: str, env: dict[str, str] | None = None) -> dict:
         "RCP_MAX_ATTACHMENT_BYTES": attachment_bytes,
         # Any request without a declared upload (core/uploads.py): forms and JSON.
         "RCP_MAX_FORM_BYTES": int(env.get("RCP_MAX_FORM_BYTES", str(1024 * 1024))),
+        # How long an exceptional access (« bris de glace ») opens a record (access/).
+        "RCP_EXCEPTIONAL_ACCESS_HOURS": _exceptional_access_hours(env),
         **_fiche_settings(env, instance, production),
         **_audit_settings(env, instance, production),
+        **_psc_settings(env),
     }
+
+
+EXCEPTIONAL_ACCESS_HOURS = (1, 72)
+
+
+def _exceptional_access_hours(env: dict[str, str]) -> int:
+    """Hours an exceptional access lasts: long enough for a shift, short enough that a
+    forgotten one does not stay open for days."""
+    raw = (env.get("RCP_EXCEPTIONAL_ACCESS_HOURS") or "12").strip()
+    low, high = EXCEPTIONAL_ACCESS_HOURS
+    if not (raw.isascii() and raw.isdigit() and low <= int(raw) <= high):
+        raise ConfigurationError(
+            f"RCP_EXCEPTIONAL_ACCESS_HOURS doit être un nombre entier d'heures entre {low} et "
+            f"{high} (reçu : {raw[:20]!r})."
+        )
+    return int(raw)
+
+
+# Loopback addresses where an issuer may use plain HTTP: the test suite's OpenID Connect provider.
+_LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
+
+
+def _psc_settings(env: dict[str, str]) -> dict:
+    """Pro Santé Connect (auth/psc.py) and which roles may still sign in with a password.
+
+    PSC is on when ``RCP_PSC_ISSUER`` is set; its client id and secret are then required.
+    Without PSC every role must keep the password (or its accounts could not sign in at all).
+    """
+    issuer = (env.get("RCP_PSC_ISSUER") or "").strip().rstrip("/")
+    client_id = (env.get("RCP_PSC_CLIENT_ID") or "").strip()
+    secret = env.get("RCP_PSC_CLIENT_SECRET") or ""
+    secret_file = env.get("RCP_PSC_CLIENT_SECRET_FILE")
+    if secret_file:
+        try:
+            secret = Path(secret_file).read_text().strip()
+        except OSError as error:
+            raise ConfigurationError(
+                f"RCP_PSC_CLIENT_SECRET_FILE illisible ({secret_file}) : {error.strerror}."
+            ) from error
+    scopes = (env.get("RCP_PSC_SCOPES") or "openid scope_all").split()
+    contact = " ".join((env.get("RCP_PSC_ACCESS_CONTACT") or "").split())
+    if issuer:
+        _check_issuer(issuer)
+        missing = [
+            name
+            for name, value in (("RCP_PSC_CLIENT_ID", client_id), ("RCP_PSC_CLIENT_SECRET", secret))
+            if not value
+        ]
+        if missing:
+            raise ConfigurationError(
+                "Pro Santé Connect est activé (RCP_PSC_ISSUER) mais il manque : "
+                + ", ".join(missing)
+                + " (ou RCP_PSC_CLIENT_SECRET_FILE)."
+            )
+        if "openid" not in scopes:
+            raise ConfigurationError(
+                "RCP_PSC_SCOPES doit contenir « openid » (sinon aucun jeton d'identité n'est émis)."
+            )
+    if len(contact) > 300:
+        raise ConfigurationError("RCP_PSC_ACCESS_CONTACT est trop long (300 caractères au plus).")
+    return {
+        "RCP_PSC_ISSUER": issuer or None,
+        "RCP_PSC_CLIENT_ID": client_id or None,
+        "RCP_PSC_CLIENT_SECRET": secret or None,
+        "RCP_PSC_SCOPES": " ".join(scopes),
+        # PSC asks for this authentication level (CPS card or e-CPS) in the authorisation request.
+        "RCP_PSC_ACR_VALUES": (env.get("RCP_PSC_ACR_VALUES") or "eidas1").strip(),
+        "RCP_PSC_ACCESS_CONTACT": contact
+        or "l'administrateur de l'application ou le secrétariat de votre RCP",
+        "RCP_PASSWORD_LOGIN_ROLES": _password_login_roles(env, psc_enabled=bool(issuer)),
+    }
+
+
+def _check_issuer(issuer: str) -> None:
+    parts = urlsplit(issuer)
+    loopback = parts.scheme == "http" and parts.hostname in _LOOPBACK_HOSTS
+    if not parts.hostname or (parts.scheme != "https" and not loopback) or parts.query:
+        raise ConfigurationError(
+            "RCP_PSC_ISSUER doit être une adresse https (par exemple "
+            "https://auth.esante.gouv.fr/auth/realms/esante-wallet), sans paramètres."
+        )
+
+
+def _password_login_roles(env: dict[str, str], psc_enabled: bool) -> frozenset[str]:
+    raw = env.get("RCP_PASSWORD_LOGIN_ROLES")
+    roles = set(ROLES) if raw is None else {r.strip() for r in raw.split(",") if r.strip()}
+    unknown = roles - set(ROLES)
+    if unknown:
+        raise ConfigurationError(
+            "RCP_PASSWORD_LOGIN_ROLES contient des rôles inconnus : "
+            f"{', '.join(sorted(unknown))} (rôles possibles : {', '.join(ROLES)})."
+        )
+    if not psc_enabled and roles != set(ROLES):
+        raise ConfigurationError(
+            "RCP_PASSWORD_LOGIN_ROLES retire le mot de passe à certains rôles alors que "
+            "Pro Santé Connect n'est pas configuré (RCP_PSC_ISSUER) : ces comptes ne pourraient "
+            "plus se connecter."
+        )
+    return frozenset(roles)
 
 
 def _audit_settings(env: dict[str, str], instance: Path, production: bool) -> dict:

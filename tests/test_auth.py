@@ -457,7 +457,7 @@ def test_production_settings(tmp_path):
     # No test PKI is ever generated for production.
     assert config["RCP_TEST_PKI_DIR"] is None and config["RCP_TRUST_ROOTS"] == ["/etc/rcp/ac.pem"]
     assert config["SECRET_KEY"] == "s"
-    assert config["RCP_TOTP_REQUIRED_ROLES"] == {"admin", "coordinator", "physician", "gp"}
+    assert config["RCP_TOTP_REQUIRED_ROLES"] == {"admin", "coordinator", "physician", "gp", "dpo"}
     assert config["SESSION_COOKIE_SECURE"] is True
     with pytest.raises(ConfigurationError, match="rôles inconnus"):
         build_config(str(tmp_path), {"RCP_SECRET_KEY": "s", "RCP_TOTP_REQUIRED_ROLES": "chef"})

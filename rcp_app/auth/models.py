@@ -18,6 +18,7 @@ ROLE_LABELS = {
     "coordinator": "Coordination (3C / secrétariat RCP)",
     "physician": "Médecin spécialiste",
     "gp": "Médecin traitant / correspondant",
+    "dpo": "Délégué à la protection des données",
 }
 
 

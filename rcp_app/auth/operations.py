@@ -29,6 +29,12 @@ GENERIC_LOGIN_ERROR = (
 )
 
 
+ROLE_NEEDS_PSC = (
+    "La connexion par mot de passe n'est pas ouverte à votre rôle : connectez-vous avec "
+    "Pro Santé Connect (carte CPS ou application e-CPS)."
+)
+
+
 @cache
 def _dummy_hash() -> str:
     """Verified when the username is unknown, so that the answer takes as long as for a known
@@ -117,6 +123,14 @@ def check_password_login(username: str, password: str, ip: str | None) -> LoginO
     if not user.active:
         _register_failure(None, username, ip, "inactive")
         return LoginOutcome(None, "Ce compte est désactivé. Contactez un administrateur.")
+    if user.role not in current_app.config["RCP_PASSWORD_LOGIN_ROLES"]:
+        # Said only once the password is proven: it tells nothing about an account to whoever
+        # does not hold it. Not a failure of the password: the lockout counter is left alone.
+        audit.record(
+            "auth.login_refused", "user", user.id, details={"reason": "password_off_for_role"}
+        )
+        db.session.flush()
+        return LoginOutcome(None, ROLE_NEEDS_PSC)
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     if user.totp_enabled:
@@ -154,13 +168,42 @@ def check_totp_login(user: User, code: str, ip: str | None) -> str | None:
     return None
 
 
-def complete_login(user: User, ip: str | None) -> None:
+def complete_login(user: User, ip: str | None, method: str = "password") -> None:
+    """The user proved who they are (``method``: ``password``, with its TOTP step when due,
+    or ``psc``)."""
     user.failed_logins = 0
     user.locked_until = None
     user.last_login_at = utcnow()
     db.session.add(LoginAttempt(at=utcnow(), username=user.username, ip=ip, success=True))
     # The request is still anonymous here: the row names the user who just proved who they are.
-    audit.record("auth.login", "user", user.id, actor=Actor(user.id, user.username, ip))
+    audit.record(
+        "auth.login",
+        "user",
+        user.id,
+        details={"method": method},
+        actor=Actor(user.id, user.username, ip),
+    )
+    db.session.flush()
+
+
+def psc_user(rpps: str | None) -> User | None:
+    """The active account of the directory's active professional holding this RPPS."""
+    if rpps is None:
+        return None
+    # Through the relationship: auth sits below the directory and does not import it.
+    return db.session.scalar(
+        select(User).where(User.active, User.professional.has(rpps=rpps, active=True))
+    )
+
+
+def record_psc_unknown(national_id: str) -> None:
+    """A professional PSC vouched for, with no account here: who asked, to answer them."""
+    audit.record("auth.psc_unknown", details={"national_id": national_id})
+    db.session.flush()
+
+
+def record_psc_failure(reason: str) -> None:
+    audit.record("auth.psc_failed", details={"reason": reason})
     db.session.flush()
 
 

@@ -4,6 +4,7 @@ from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
+    abort,
     current_app,
     flash,
     redirect,
@@ -18,6 +19,7 @@ from ..core.errors import DomainError
 from ..core.patient_data import no_patient_data
 from ..extensions import db
 from . import operations as ops
+from . import psc
 from . import totp as totp_lib
 from .forms import ConfirmForm, LoginForm, PasswordChangeForm, TotpForm
 from .models import User
@@ -85,10 +87,9 @@ def login():
     form = LoginForm()
     if form.validate_on_submit():
         outcome = ops.check_password_login(form.username.data, form.password.data, client_ip())
-        db.session.commit()
         if outcome.error:
             flash(outcome.error, "danger")
-            return render_template("auth/login.html", form=form), 200
+            return _login_page(form), 200
         session.clear()
         session["next_url"] = request.args.get("next")
         if outcome.needs_totp or outcome.needs_totp_enrolment:
@@ -97,7 +98,66 @@ def login():
             target = "auth.totp" if outcome.needs_totp else "auth.totp_enrol_pending"
             return redirect(url_for(target))
         return _finish_login(outcome.user)
-    return render_template("auth/login.html", form=form)
+    return _login_page(form)
+
+
+def _login_page(form: LoginForm) -> str:
+    return render_template(
+        "auth/login.html", form=form, psc_enabled=psc.is_configured(), next=request.args.get("next")
+    )
+
+
+@bp.route("/connexion/psc")
+@no_patient_data
+def psc_login():
+    """Sends the browser to Pro Santé Connect (a plain link: the CSP's form-action would stop a
+    form whose answer redirects to another site)."""
+    if not psc.is_configured():
+        abort(404)
+    if current_user.is_authenticated:
+        return redirect(url_for("main.home"))
+    next_url = request.args.get("next")
+    try:
+        response = psc.start(url_for("auth.psc_callback", _external=True))
+    except psc.PscFailure as failure:
+        return _psc_refused(failure)
+    session["next_url"] = next_url
+    return response
+
+
+@bp.route("/connexion/psc/retour")
+@no_patient_data
+def psc_callback():
+    """Pro Santé Connect sends the browser back here with the code (or an error)."""
+    if not psc.is_configured():
+        abort(404)
+    if current_user.is_authenticated:
+        return redirect(url_for("main.home"))
+    try:
+        identity = psc.finish()
+    except psc.PscFailure as failure:
+        return _psc_refused(failure)
+    user = ops.psc_user(identity.rpps)
+    if user is None:
+        ops.record_psc_unknown(identity.national_id)
+        return render_template(
+            "auth/psc_unknown.html",
+            national_id=identity.national_id,
+            rpps=identity.rpps,
+            contact=current_app.config["RCP_PSC_ACCESS_CONTACT"],
+        ), 403
+    next_url = session.get("next_url")
+    session.clear()  # a new session for the new identity (no fixation)
+    # PSC is itself two-factor (CPS card or e-CPS with its code): no local TOTP step.
+    ops.complete_login(user, client_ip(), method="psc")
+    session["next_url"] = next_url
+    return _finish_login(user)
+
+
+def _psc_refused(failure: psc.PscFailure):
+    ops.record_psc_failure(failure.reason)
+    flash(failure.message, "danger")
+    return redirect(url_for("auth.login"))
 
 
 @bp.route("/connexion/code", methods=["GET", "POST"])
@@ -109,7 +169,6 @@ def totp():
     form = TotpForm()
     if form.validate_on_submit():
         error = ops.check_totp_login(user, form.code.data, client_ip())
-        db.session.commit()
         if error is None:
             return _finish_login(user)
         flash(error, "danger")
@@ -141,7 +200,6 @@ def totp_enrol_pending():
             db.session.rollback()
             form.code.errors.append(error.message)
         else:
-            db.session.commit()
             return _finish_login(user)
     return render_template("auth/totp_enrol.html", form=form, required=True, **context)
 
@@ -151,7 +209,6 @@ def totp_enrol_pending():
 @login_required
 def logout():
     ops.record_logout(current_user)
-    db.session.commit()
     logout_user()
     session.clear()
     flash("Vous êtes déconnecté.", "info")
@@ -183,7 +240,6 @@ def change_password():
             db.session.rollback()
             getattr(form, error.field or "new_password").errors.append(error.message)
         else:
-            db.session.commit()
             # The session token changed: log this session in again with the new one.
             login_user(current_user._get_current_object())
             flash("Votre mot de passe a été modifié.", "success")
@@ -207,7 +263,6 @@ def totp_setup():
             db.session.rollback()
             form.code.errors.append(error.message)
         else:
-            db.session.commit()
             session.pop(PENDING_SECRET, None)
             flash("Double authentification activée.", "success")
             return redirect(url_for("auth.account"))
@@ -224,6 +279,5 @@ def totp_disable():
         db.session.rollback()
         flash(error.message, "danger")
     else:
-        db.session.commit()
         flash("Double authentification désactivée.", "info")
     return redirect(url_for("auth.account"))
