@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from rcp_app.cases import biomarkers
-from rcp_app.staging import SITES, stage
+from rcp_app.staging import SITES, biomarkers, stage
 
 EDITION = "UICC8"
 LEFT, RIGHT = "7771000", "24028007"

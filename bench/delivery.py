@@ -29,7 +29,7 @@ from rcp_app.delivery.mailbox import LocalMailbox
 from rcp_app.delivery.models import Transmission
 from rcp_app.demo.loader import load_demo
 from rcp_app.extensions import db
-from rcp_app.fiches import seal
+from rcp_app.fiches.signature import seal
 from rcp_app.terminology.builtin import load_builtin
 
 from .fiches import _app

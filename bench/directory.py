@@ -1,5 +1,10 @@
 """The benchmark's directory: the demo's establishments, professionals and RCPs, plus enough
-generated professionals, two more RCPs and a few user accounts (small: plain ORM inserts)."""
+generated professionals, more RCPs (40 in all) and user accounts (small: plain ORM inserts).
+
+Care teams (rcp_app/access) as in a regional installation: each physician account is a usual
+participant of 3 RCPs of its establishment (the other professionals join every RCP of their
+establishment that requires their specialty); each secretariat account runs 2 RCPs and registers
+their cases."""
 
 from __future__ import annotations
 
@@ -7,6 +12,7 @@ import random
 from dataclasses import dataclass, field
 from datetime import datetime, time
 
+from rcp_app.access.models import CoordinatorScope
 from rcp_app.auth.models import User
 from rcp_app.auth.operations import new_session_token
 from rcp_app.auth.passwords import hash_password
@@ -14,7 +20,13 @@ from rcp_app.core.text import search_key
 from rcp_app.demo import directory_data as demo
 from rcp_app.demo.identifiers import mail_local_part, rpps_numbers, with_luhn_key
 from rcp_app.demo.patient_data import FEMALE_FIRST_NAMES, MALE_FIRST_NAMES
-from rcp_app.directory.models import Establishment, Professional, Rcp, RcpRequiredSpecialty
+from rcp_app.directory.models import (
+    Establishment,
+    Professional,
+    Rcp,
+    RcpMember,
+    RcpRequiredSpecialty,
+)
 from rcp_app.extensions import db
 
 from .names import LAST_NAMES_BY_RANK
@@ -38,7 +50,37 @@ EXTRA_RCPS = [
         4, time(8, 30), "Salle Marie-Curie", 15, (DERMATOLOGY, demo.ONCOLOGY, demo.PATHOLOGY),
     ),
 ]  # fmt: skip
-RCP_SPECS = [*demo.RCPS, *EXTRA_RCPS]
+# The demo has its own RCP ORL now: the benchmark's is only added where the demo has none.
+BASE_SPECS = [
+    *demo.RCPS,
+    *(spec for spec in EXTRA_RCPS if spec.suffix not in {r.suffix for r in demo.RCPS}),
+]
+RCP_COUNT = 40
+MEMBERSHIPS = 3  # RCPs each physician account is a usual participant of
+SCOPE_SIZE = 2  # RCPs each secretariat account runs
+
+
+def _more_rcps(count: int) -> list[demo.RcpSpec]:
+    """The same kinds of RCP again, numbered (« RCP Sénologie 2 »…), at either establishment:
+    other sites' teams, each with its own agenda. Their coordinators are chosen later."""
+    specs = []
+    for index in range(count):
+        base = BASE_SPECS[index % len(BASE_SPECS)]
+        number = index // len(BASE_SPECS) + 2
+        specs.append(
+            demo.RcpSpec(
+                f"{base.suffix}{number}", f"{base.name} {number}",
+                ("chu", "icms")[(index + number) % 2], base.appareil, base.theme,
+                base.coordinator, (base.weekday + number) % 5, base.start, base.place,
+                base.capacity, base.required,
+            )
+        )  # fmt: skip
+    return specs
+
+
+RCP_SPECS = [*BASE_SPECS, *_more_rcps(RCP_COUNT - len(BASE_SPECS))]
+# suffix -> the base RCP whose clinical profile (organs, tumours, sex, weight) it shares
+RCP_KIND = {spec.suffix: spec.suffix.rstrip("0123456789") for spec in RCP_SPECS}
 PHYSICIAN_ACCOUNTS = 8
 NOT_REQUESTERS = {demo.PATHOLOGY, demo.IMAGING, demo.RADIODIAGNOSIS, demo.NUCLEAR, demo.GENETICS}
 
@@ -50,7 +92,8 @@ class Directory:
     specialists: dict[str, list[int]]  # establishment key -> ids of physicians who refer
     gps: list[int]
     user_of: dict[int, int]  # professional id -> user id (physician accounts)
-    coordinator_user: int
+    coordinator_user: int  # the measured secretariat account (bench.coordination)
+    secretariat_of: dict[str, int]  # RCP suffix -> user id of the secretariat running it
     usernames: dict[int, str]  # user id -> username (audit rows)
     physician_usernames: list[str] = field(default_factory=list)
     coordinator_username: str = "bench.coordination"
@@ -88,7 +131,7 @@ def _professionals(rng: random.Random, extra: int, establishments: dict) -> list
     return rows
 
 
-def _rcp(spec: demo.RcpSpec, establishments: dict, by_name: dict, now: datetime) -> Rcp:
+def _rcp(spec: demo.RcpSpec, establishments: dict, coordinator: Professional, now) -> Rcp:
     finess = establishments[spec.establishment].finess
     rcp = Rcp(
         name=spec.name,
@@ -98,7 +141,7 @@ def _rcp(spec: demo.RcpSpec, establishments: dict, by_name: dict, now: datetime)
         appareil_code=spec.appareil,
         theme_code=spec.theme,
         is_recourse=spec.recourse,
-        coordinator=by_name[spec.coordinator],
+        coordinator=coordinator,
         weekday=spec.weekday,
         start_time=spec.start,
         place=spec.place,
@@ -113,6 +156,44 @@ def _rcp(spec: demo.RcpSpec, establishments: dict, by_name: dict, now: datetime)
     return rcp
 
 
+def _coordinators(specs, doctors: dict, by_name: dict, accounts: set[int]) -> dict:
+    """The demo's coordinating physicians for its RCPs; for the others, physicians of the site
+    without an account in turn (so that the measured accounts' care teams stay as described)."""
+    others = {key: [p for p in rows if p.id not in accounts] for key, rows in doctors.items()}
+    chosen = {}
+    for index, spec in enumerate(specs):
+        if spec in BASE_SPECS:
+            chosen[spec.suffix] = by_name[spec.coordinator]
+        else:
+            pool = others[spec.establishment]
+            chosen[spec.suffix] = pool[index % len(pool)]
+    return chosen
+
+
+def _members(rng, rcps: dict[str, Rcp], pros, accounts: list[Professional]) -> None:
+    """Physician accounts: exactly MEMBERSHIPS RCPs of their site that they do not coordinate.
+    Other professionals: every RCP of their site that requires their specialty."""
+    account_ids = {p.id for p in accounts}
+    for rcp in rcps.values():
+        required = set(rcp.required_specialty_codes)
+        rcp.members = [
+            RcpMember(professional=p)
+            for p in pros
+            if p.id not in account_ids
+            and p.establishment is rcp.establishment
+            and p.specialty_code in required
+            and p is not rcp.coordinator
+        ]
+    for pro in accounts:
+        eligible = [
+            r
+            for suffix, r in sorted(rcps.items())
+            if r.establishment is pro.establishment and r.coordinator is not pro
+        ]
+        for rcp in rng.sample(eligible, MEMBERSHIPS):
+            rcp.members.append(RcpMember(professional=pro))
+
+
 def seed_directory(rng: random.Random, professionals: int, now: datetime) -> Directory:
     establishments = {
         spec.key: Establishment(
@@ -125,10 +206,6 @@ def seed_directory(rng: random.Random, professionals: int, now: datetime) -> Dir
     db.session.add_all(pros)
     db.session.flush()
     by_name = {(p.first_name, p.last_name): p for p in pros}
-    rcps = {spec.suffix: _rcp(spec, establishments, by_name, now) for spec in RCP_SPECS}
-    db.session.add_all(rcps.values())
-
-    password_hash = hash_password(PASSWORD)  # Argon2: hash once
     # Who registers cases: hospital physicians, not pathologists, radiologists, geneticists.
     doctors = {
         key: [
@@ -138,13 +215,44 @@ def seed_directory(rng: random.Random, professionals: int, now: datetime) -> Dir
         ]
         for key, establishment in establishments.items()
     }
-    users = []
-    for key in sorted(doctors):
-        for pro in doctors[key][: PHYSICIAN_ACCOUNTS // len(doctors)]:
-            username = f"bench.dr{len(users) + 1}"
-            users.append(_user(username, "physician", pro.display_name, password_hash, now, pro))
-    coordinator = _user("bench.coordination", "coordinator", "Secrétariat 3C", password_hash, now)
-    db.session.add_all([*users, coordinator])
+    with_account = [
+        pro for key in sorted(doctors) for pro in doctors[key][: PHYSICIAN_ACCOUNTS // len(doctors)]
+    ]
+    coordinators = _coordinators(RCP_SPECS, doctors, by_name, {p.id for p in with_account})
+    rcps = {
+        spec.suffix: _rcp(spec, establishments, coordinators[spec.suffix], now)
+        for spec in RCP_SPECS
+    }
+    db.session.add_all(rcps.values())
+    db.session.flush()
+    _members(rng, rcps, pros, with_account)
+
+    password_hash = hash_password(PASSWORD)  # Argon2: hash once
+    users = [
+        _user(f"bench.dr{index + 1}", "physician", pro.display_name, password_hash, now, pro)
+        for index, pro in enumerate(with_account)
+    ]
+    # Secretariats: one account per pair of RCPs, in directory order; the first (measured)
+    # runs the two busiest-kind RCPs of the breast and gynaecology teams.
+    suffixes = [spec.suffix for spec in RCP_SPECS]
+    pairs = [suffixes[i : i + SCOPE_SIZE] for i in range(0, len(suffixes), SCOPE_SIZE)]
+    secretariats = [
+        _user(
+            "bench.coordination" if index == 0 else f"bench.coordination{index + 1}",
+            "coordinator",
+            f"Secrétariat RCP {' / '.join(pair)}",
+            password_hash,
+            now,
+        )
+        for index, pair in enumerate(pairs)
+    ]
+    db.session.add_all([*users, *secretariats])
+    db.session.flush()
+    db.session.add_all(
+        CoordinatorScope(user_id=user.id, rcp_id=rcps[suffix].id)
+        for user, pair in zip(secretariats, pairs, strict=True)
+        for suffix in pair
+    )
     db.session.flush()
     directory = Directory(
         rcps={suffix: rcp.id for suffix, rcp in rcps.items()},
@@ -152,15 +260,21 @@ def seed_directory(rng: random.Random, professionals: int, now: datetime) -> Dir
         specialists={key: [p.id for p in rows] for key, rows in doctors.items()},
         gps=[p.id for p in pros if p.establishment is None],
         user_of={u.professional_id: u.id for u in users},
-        coordinator_user=coordinator.id,
-        usernames={u.id: u.username for u in [*users, coordinator]},
+        coordinator_user=secretariats[0].id,
+        secretariat_of={
+            suffix: user.id
+            for user, pair in zip(secretariats, pairs, strict=True)
+            for suffix in pair
+        },
+        usernames={u.id: u.username for u in [*users, *secretariats]},
         physician_usernames=[u.username for u in users],
     )
     directory.counts = {
         "établissements": len(establishments),
         "professionnels": len(pros),
         "RCP": len(rcps),
-        "comptes": len(users) + 1,
+        "participations": sum(len(r.members) for r in rcps.values()),
+        "comptes": len(users) + len(secretariats),
     }
     return directory
 

@@ -39,8 +39,9 @@ from rcp_app.demo.past_session import hold_session
 from rcp_app.directory.models import Rcp
 from rcp_app.extensions import db
 from rcp_app.fiches import operations as ops
-from rcp_app.fiches import pdf, seal, snapshot
+from rcp_app.fiches import pdf, snapshot
 from rcp_app.fiches.cda import build_cda
+from rcp_app.fiches.signature import seal
 from rcp_app.patients.models import Patient
 from rcp_app.terminology.builtin import load_builtin
 

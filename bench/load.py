@@ -155,7 +155,7 @@ def prepare(url: str, tmp: Path, batch: int) -> World:
     from rcp_app.directory.models import Rcp
     from rcp_app.extensions import db
     from rcp_app.fiches.models import Fiche, FicheVersion
-    from rcp_app.fiches.seal import ensure_test_pki
+    from rcp_app.fiches.signature.seal import ensure_test_pki
     from rcp_app.patients.models import Patient
     from rcp_app.terminology.builtin import load_builtin
 

@@ -19,11 +19,11 @@ from dataclasses import dataclass, field
 from flask import Flask
 from sqlalchemy import event, func, select
 
+from rcp_app.access.models import CoordinatorScope
 from rcp_app.auth.models import User
 from rcp_app.cases import queries as case_queries
 from rcp_app.core import audit
 from rcp_app.demo.patient_data import FEMALE_FIRST_NAMES, MALE_FIRST_NAMES
-from rcp_app.directory.models import Rcp
 from rcp_app.extensions import db
 from rcp_app.patients import operations as patient_ops
 from rcp_app.patients.models import Patient
@@ -63,7 +63,13 @@ class Instruments:
             self.probe.sql_seconds += time.perf_counter() - context._bench_started
 
         original_record = audit.record
-        originals = {case_queries: case_queries.paginate, patient_ops: patient_ops.paginate}
+        # Every pagination function the measured lists call, in the modules that call them.
+        originals = {
+            (module, name): getattr(module, name)
+            for module in (case_queries, patient_ops)
+            for name in ("paginate", "paginate_by_key")
+            if hasattr(module, name)
+        }
 
         def timed_record(*args, **kwargs):
             started = time.perf_counter()
@@ -83,16 +89,16 @@ class Instruments:
         event.listen(engine, "before_cursor_execute", before)
         event.listen(engine, "after_cursor_execute", after)
         audit.record = timed_record
-        for module, original in originals.items():
-            module.paginate = counting(original)
+        for (module, name), original in originals.items():
+            setattr(module, name, counting(original))
         try:
             yield
         finally:
             event.remove(engine, "before_cursor_execute", before)
             event.remove(engine, "after_cursor_execute", after)
             audit.record = original_record
-            for module, original in originals.items():
-                module.paginate = original
+            for (module, name), original in originals.items():
+                setattr(module, name, original)
 
 
 @dataclass
@@ -199,10 +205,18 @@ def scenarios(app: Flask, count: int, seed: int = 7) -> list[Scenario]:
         physicians = db.session.scalars(
             select(User.username).where(User.role == "physician").order_by(User.id)
         ).all()
-        coordinator = db.session.scalar(
-            select(User.username).where(User.role == "coordinator").order_by(User.id).limit(1)
-        )
-        rcps = db.session.scalars(select(Rcp.id).order_by(Rcp.id)).all()
+        # The first secretariat account (bench.coordination): it runs 2 RCPs of the 40.
+        coordinator, coordinator_id = db.session.execute(
+            select(User.username, User.id)
+            .where(User.role == "coordinator")
+            .order_by(User.id)
+            .limit(1)
+        ).one()
+        rcps = db.session.scalars(
+            select(CoordinatorScope.rcp_id)
+            .where(CoordinatorScope.user_id == coordinator_id, CoordinatorScope.rcp_id.is_not(None))
+            .order_by(CoordinatorScope.rcp_id)
+        ).all()
         matricules = db.session.scalars(
             select(Patient.ins_matricule)
             .where(Patient.ins_matricule.is_not(None))
@@ -234,8 +248,23 @@ def scenarios(app: Flask, count: int, seed: int = 7) -> list[Scenario]:
             [(rng.choice(doctors), "/dossiers", {"mine": "1", **page()}) for _ in range(count)],
         ),
         Scenario(
+            "team",
+            "Tous les dossiers visibles d'un médecin (équipe de soins, sans filtre)",
+            [(rng.choice(doctors), "/dossiers", page()) for _ in range(count)],
+        ),
+        Scenario(
+            "recent",
+            "Patients récents d'un médecin (/patients sans critère)",
+            [(rng.choice(doctors), "/patients", {}) for _ in range(count)],
+        ),
+        Scenario(
+            "scoped",
+            "Dossiers soumis des 2 RCP du secrétariat (statut=submitted)",
+            [(coord, "/dossiers", {"statut": "submitted", **page()}) for _ in range(count)],
+        ),
+        Scenario(
             "pool",
-            "Dossiers soumis d'une RCP (rcp=…, statut=submitted)",
+            "Dossiers soumis d'une de ses RCP (rcp=…, statut=submitted)",
             [
                 (
                     coord,

@@ -5,7 +5,7 @@
 
 Seeds 5,000 patients and 10,000 cases (bench.seed), then one upcoming session of the RCP
 with 60 agenda items (submitted cases of that RCP, assigned and published through
-meetings.agenda) and 8 attendees (attendance.operations). Logged in through the login form
+agenda.operations) and 8 attendees (attendance.operations). Logged in through the login form
 as the RCP's coordinating physician (or the secretariat when no account is theirs), it times
 (1) GET /seances/<id>/reunion?dossier=<item> and (2) the decision autosave, a JSON POST as
 static/js/meeting.js sends it (whole form, X-CSRFToken header, current version; the next save
@@ -30,13 +30,13 @@ from datetime import datetime
 from flask_migrate import upgrade
 from sqlalchemy import select
 
+from rcp_app.agenda import operations as agenda
 from rcp_app.attendance import operations as attendance_ops
 from rcp_app.auth.models import User
 from rcp_app.core.errors import DomainError
 from rcp_app.core.timeutil import utcnow
 from rcp_app.directory.models import Professional, Rcp
 from rcp_app.extensions import db
-from rcp_app.meetings import agenda
 from rcp_app.meetings import operations as meeting_ops
 from rcp_app.meetings.models import MeetingSession
 from rcp_app.terminology.builtin import TREATMENT_TYPE, load_builtin

@@ -22,11 +22,12 @@ import time
 from pathlib import Path
 
 from bench.fiches import _app, _prepare
+from rcp_app.agenda import operations as agenda
 from rcp_app.auth.models import User
 from rcp_app.extensions import db
 from rcp_app.fiches import operations as ops
 from rcp_app.fiches.pdf import render_pdf
-from rcp_app.meetings import agenda, documents
+from rcp_app.meetings import documents
 from rcp_app.meetings.models import AgendaItem, MeetingSession
 
 

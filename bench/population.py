@@ -19,17 +19,20 @@ from rcp_app.meetings.operations import local_to_utc
 from rcp_app.patients import ins
 
 from . import clinical
-from .directory import RCP_SPECS, Directory
+from .directory import RCP_KIND, RCP_SPECS, Directory
 from .names import LAST_NAMES_BY_RANK
 
 # Zipf-like weights: rank r gets 1 / r**0.8 (a handful of very common names, a long tail).
 NAME_WEIGHTS = list(
     itertools.accumulate(1 / (r + 1) ** 0.8 for r in range(len(LAST_NAMES_BY_RANK)))
 )
-RCP_WEIGHTS = {
+KIND_WEIGHTS = {
     "SEIN": 24, "DIGESTIF": 20, "THORAX": 16, "URO": 14, "GYNECO": 8, "ORL": 7,
     "ONCOGERIATRIE": 6, "DERMATO": 5,
 }  # fmt: skip
+# Every RCP of a kind gets its kind's weight: 40 RCPs of 5,000 (DERMATO-like) to 24,000
+# (SEIN-like) cases for 200,000.
+RCP_WEIGHTS = {spec.suffix: KIND_WEIGHTS[RCP_KIND[spec.suffix]] for spec in RCP_SPECS}
 FEMALE_ONLY, MALE_ONLY = {"SEIN", "GYNECO"}, {"URO"}
 APPAREILS = {spec.suffix: spec.appareil for spec in RCP_SPECS}
 HISTORY_WEEKS = 520  # ten years of weekly sessions per RCP
@@ -209,12 +212,14 @@ class CaseFactory:
         }
         self.active: set[tuple[int, int]] = set()
         self.first_case_at: dict[int, datetime] = {}
+        self.first_case_by: dict[int, int] = {}  # patient -> who registered them (user id)
         self.next_marker_id = 1
 
     def _pick(self, cumulative: list[float], items: list):
         return items[bisect.bisect(cumulative, self.rng.random() * cumulative[-1])]
 
     def _patient(self, suffix: str) -> int:
+        suffix = RCP_KIND[suffix]
         pool = (
             self.cohort.female if suffix in FEMALE_ONLY
             else self.cohort.male if suffix in MALE_ONLY
@@ -256,12 +261,14 @@ class CaseFactory:
         requester = self._pick(cumulative, order)
         creator = directory.user_of.get(requester)
         if creator is None or rng.random() < 0.15:
-            creator = directory.coordinator_user  # the secretariat registers on their behalf
+            # The RCP's secretariat registers on their behalf.
+            creator = directory.secretariat_of[suffix]
         deadline = session.deadline_at if session else self.now
         created = min(deadline - timedelta(hours=rng.uniform(2, 480)), self.now - timedelta(
             minutes=rng.uniform(5, 600)
         ))  # fmt: skip
-        self.first_case_at[patient] = min(self.first_case_at.get(patient, created), created)
+        if created < self.first_case_at.get(patient, created + timedelta(1)):
+            self.first_case_at[patient], self.first_case_by[patient] = created, creator
         row = self._clinical(suffix, rng)
         row.update(
             id=case_id, patient_id=patient, rcp_id=directory.rcps[suffix],
@@ -287,6 +294,7 @@ class CaseFactory:
         self._tumour(case_id, suffix, created, batch)
 
     def _clinical(self, suffix: str, rng) -> dict:
+        suffix = RCP_KIND[suffix]
         organ = clinical.ORGANS[suffix]
         relapse = rng.random() < 0.2
         row = {
@@ -320,7 +328,7 @@ class CaseFactory:
         }
 
     def _tumour(self, case_id: int, suffix: str, created: datetime, batch: CaseBatch) -> None:
-        template = self.rng.choice(clinical.TUMOURS[suffix])
+        template = self.rng.choice(clinical.TUMOURS[RCP_KIND[suffix]])
         group, edition, basis = self.stages[id(template)]
         batch.tumours.append(
             {

@@ -60,6 +60,9 @@ def seed(patient_count: int, case_count: int, professionals: int = 50) -> Seeded
             else now - timedelta(days=rng.uniform(1, 3650))
         )  # fmt: skip
         row["created_at"] = row["updated_at"] = created
+        # Who registered the patient: whoever registered their first case (rcp_app/access
+        # shows them the identity page).
+        row["created_by_id"] = factory.first_case_by.get(row["id"], directory.coordinator_user)
     _log("génération en mémoire", started)
 
     counts = {}
@@ -90,8 +93,7 @@ def seed(patient_count: int, case_count: int, professionals: int = 50) -> Seeded
 
 def audit_rows(directory: Directory, patients: list[dict], cases: list[dict]):
     """patient.create and case.create rows in time order, chained like audit.record does."""
-    coordinator = directory.coordinator_user
-    events = [(p["created_at"], 0, p["id"], p["id"], coordinator) for p in patients]
+    events = [(p["created_at"], 0, p["id"], p["id"], p["created_by_id"]) for p in patients]
     events += [(c["created_at"], 1, c["id"], c["patient_id"], c["created_by_id"]) for c in cases]
     events.sort()
     prev_hash = GENESIS_HASH

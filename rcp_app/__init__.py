@@ -42,9 +42,12 @@ def create_app(overrides: dict | None = None) -> Flask:
     login_manager.init_app(app)
 
     from . import models  # noqa: F401  (registers every table on the metadata)
+    from .cli import register_cli
     from .core import errors, security, templating
-    from .core.cli import register_cli
     from .core.converters import register_converters
+    from .decisions import operations as _decisions  # noqa: F401  (signal receivers: core/signals.py)
+    from .delivery import subscriptions  # noqa: F401  (signal receivers: core/signals.py)
+    from .meetings import operations as _meetings  # noqa: F401  (signal receivers: core/signals.py)
 
     register_converters(app)  # before any route: ``<int:…>`` ids are ASCII and bounded
 
@@ -54,9 +57,13 @@ def create_app(overrides: dict | None = None) -> Flask:
     from .cases import display
 
     display.register_template_helpers(app)  # TNM and biomarkers, written alike everywhere
+    from .access.guards import register_template_helpers as register_access_helpers
+
+    register_access_helpers(app)  # can(), may(): the access rules, in templates too
     register_cli(app)
 
     from .admin.views import bp as admin_bp
+    from .agenda.views import bp as meetings_bp  # the session pages (rcp_app/agenda)
     from .attendance.views import bp as attendance_bp
     from .auth.session import register_session_hooks
     from .auth.views import bp as auth_bp
@@ -66,8 +73,9 @@ def create_app(overrides: dict | None = None) -> Flask:
     from .directory.views import bp as directory_bp
     from .fiches.views import bp as fiches_bp
     from .main.views import bp as main_bp
-    from .meetings.views import bp as meetings_bp
     from .patients.views import bp as patients_bp
+    from .privacy.exceptional import bp as exceptional_access_bp
+    from .privacy.views import bp as privacy_bp
     from .staging.views import bp as staging_bp
     from .terminology.views import bp as terminology_bp
 
@@ -86,6 +94,8 @@ def create_app(overrides: dict | None = None) -> Flask:
         decisions_bp,
         fiches_bp,
         delivery_bp,
+        exceptional_access_bp,
+        privacy_bp,
     ):
         app.register_blueprint(blueprint)
     from .core.resilience import register_resilience

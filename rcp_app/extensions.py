@@ -23,7 +23,10 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
-db = SQLAlchemy(model_class=Base)
+# Loaded rows stay usable after a commit: the request commits once, after the view has
+# rendered its page (core/resilience.py), and a page may be rendered after a phase commit.
+# Outside a request (worker, CLI) a commit still expires them (core/transactions.py).
+db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
 migrate = Migrate()
 csrf = CSRFProtect()
 login_manager = LoginManager()

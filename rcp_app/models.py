@@ -1,5 +1,6 @@
 """Imports every model module so that the metadata (and Alembic) sees all tables."""
 
+from .access.models import CoordinatorScope, ExceptionalAccess  # noqa: F401
 from .attendance.models import Attendance, CaseRequiredSpecialty  # noqa: F401
 from .auth.models import LoginAttempt, User  # noqa: F401
 from .cases.models import (  # noqa: F401
@@ -20,8 +21,9 @@ from .directory.models import (  # noqa: F401
     Rcp,
     RcpMember,
     RcpRequiredSpecialty,
+    RcpValidator,
 )
-from .fiches.models import Fiche, FicheDocument, FicheVersion, RcpValidator  # noqa: F401
+from .fiches.models import Fiche, FicheDocument, FicheVersion  # noqa: F401
 from .meetings.models import AgendaItem, MeetingSession, Notification  # noqa: F401
 from .patients.models import Patient  # noqa: F401
 from .terminology.models import Concept, ValueSet  # noqa: F401

@@ -100,7 +100,9 @@ def _rollback_after_each_test(request):
     outer = connection.begin()
     engines[None] = connection
     original_session = db.session
-    db.session = db._make_scoped_session({"join_transaction_mode": "create_savepoint"})
+    db.session = db._make_scoped_session(
+        {"join_transaction_mode": "create_savepoint", "expire_on_commit": False}
+    )
     try:
         yield
     finally:
@@ -146,10 +148,17 @@ def make(app):
 
 @pytest.fixture
 def login(app, client, make):
-    """``login("coordinator")`` creates a user with that role, logs in and returns it."""
+    """``login("coordinator")`` creates a user with that role, logs in and returns it.
 
-    def _login(role: str = "admin", **user_fields):
+    With ``team=True`` (the default) the user is part of what the test builds (``make.enrol``:
+    a physician registered its patients and cases, a coordinator runs its establishments), as
+    every feature test assumes; access tests pass ``team=False`` and build the relationships
+    they test."""
+
+    def _login(role: str = "admin", team: bool = True, **user_fields):
         user = make.user(role=role, **user_fields)
+        if team:
+            make.enrol(user)
         response = client.post(
             "/connexion",
             data={"username": user.username, "password": factories.PASSWORD},

@@ -1,17 +1,22 @@
-"""Every route × every role → the expected status.
+"""Every route × every role → the expected status: the door (which roles reach which route).
 
 The table must name every route of the application: a new route without a row fails
 ``test_every_route_is_in_the_matrix``. POST rows send a form with no real field (CSRF is off
 in tests): the point is who gets past the door, not what the action does.
+
+The physician is the referring physician of the world's cases and the coordinator runs its RCP,
+so that a row says « the role may reach it » and not « this user is outside the care team »:
+who among a role sees which patient is tests/test_care_team_access.py's table.
 """
 
 from __future__ import annotations
 
 import pytest
 
+from rcp_app.access.guards import CAPABILITIES
 from tests.support.factories import PASSWORD, stored_fiche_version
 
-ROLES = ("anonymous", "admin", "coordinator", "physician", "gp")
+ROLES = ("anonymous", "admin", "coordinator", "physician", "gp", "dpo")
 
 # Shorthands for the usual patterns: who may open it gets `ok`, others 403, anonymous → login.
 LOGIN = 302
@@ -57,6 +62,9 @@ MATRIX: list[tuple[str, str, str, dict[str, int]]] = [
         "/connexion/activer-double-authentification",
         same_for_all(302),
     ),
+    # Pro Santé Connect is not configured here: both routes answer 404 (tests/test_psc.py).
+    ("auth.psc_login", "GET", "/connexion/psc", same_for_all(404)),
+    ("auth.psc_callback", "GET", "/connexion/psc/retour", same_for_all(404)),
     ("auth.account", "GET", "/compte", everyone_logged_in(200)),
     ("auth.change_password", "GET", "/compte/mot-de-passe", everyone_logged_in(200)),
     ("auth.change_password", "POST", "/compte/mot-de-passe", everyone_logged_in(200)),
@@ -383,6 +391,48 @@ MATRIX: list[tuple[str, str, str, dict[str, int]]] = [
         "/stade/apercu?topographie=C50.4&ct=T2&cn=N1&cm=M0",
         only(200, *CLINICAL),
     ),
+    # Exceptional access (« bris de glace »): physicians open it (this one is in the patient's
+    # care team: sent to the record; outside it, tests/test_exceptional_access.py); the review
+    # page lists what each one reviews (the dpo: all).
+    (
+        "access.exceptional_access",
+        "GET",
+        "/patients/{patient}/acces-exceptionnel",
+        only(302, "physician"),
+    ),
+    (
+        "access.exceptional_access",
+        "POST",
+        "/patients/{patient}/acces-exceptionnel",
+        only(302, "physician"),
+    ),
+    (
+        "access.exceptional_review_list",
+        "GET",
+        "/acces-exceptionnels",
+        only(200, "physician", "dpo"),
+    ),
+    (
+        "access.exceptional_review",
+        "POST",
+        "/acces-exceptionnels/999999999/revue",
+        only(404, "physician", "dpo"),
+    ),
+    # The data-protection officer's pages.
+    ("privacy.audit_log", "GET", "/protection-des-donnees/journal", only(200, "dpo")),
+    ("privacy.patients", "GET", "/protection-des-donnees/patients?q=DUPONT", only(200, "dpo")),
+    (
+        "privacy.patient_accesses",
+        "GET",
+        "/protection-des-donnees/patients/{patient}/acces",
+        only(200, "dpo"),
+    ),
+    (
+        "privacy.patient_accesses_csv",
+        "GET",
+        "/protection-des-donnees/patients/{patient}/acces.csv",
+        only(200, "dpo"),
+    ),
     # Static files are public (CSS and JS only; nothing about patients lives there).
     ("static", "GET", "/static/css/app.css", same_for_all(200)),
     # Last: it ends the session.
@@ -401,15 +451,38 @@ def test_every_route_is_in_the_matrix(app):
     assert covered - routes == set(), "matrix rows for routes that no longer exist"
 
 
+def test_the_matrix_agrees_with_the_capabilities(app):
+    """A role outside a view's capability (rcp_app/access/guards.py ``CAPABILITIES``) gets 403
+    in every row of that route: the table and the code name the same roles."""
+    disagreements = []
+    for endpoint, method, template, expected in MATRIX:
+        capability = getattr(app.view_functions.get(endpoint), "rcp_capability", None)
+        if capability is None:
+            continue
+        disagreements += [
+            f"{method} {template} ({endpoint}): {role} → {status}, outside « {capability} »"
+            for role, status in expected.items()
+            if role != "anonymous" and role not in CAPABILITIES[capability] and status != 403
+        ]
+    assert disagreements == [], "\n".join(disagreements)
+
+
 @pytest.fixture
 def world(app, make):
-    """One object of each kind, for the URLs that take an id."""
+    """One object of each kind, for the URLs that take an id; the physician and the
+    coordinator who visit them are in the care team (referring physician of every case; a
+    scope on the RCP)."""
     establishment = make.establishment()
     rcp = make.rcp(establishment_id=establishment.id)
-    case = make.case(rcp_id=rcp.id)
-    item = make.agenda_item(case.session_id)
+    physician = make.physician()
+    coordinator = make.user(role="coordinator")
+    make.coordinator_scope(coordinator.id, rcp_id=rcp.id)
+    case = make.case(rcp_id=rcp.id, requester_id=physician.professional_id)
+    item = make.agenda_item(
+        case.session_id, _scheduled_case(make, rcp.id, case.session_id, physician)
+    )
     return {
-        "patient": make.patient().id,
+        "patient": case.patient_id,  # the patient of the care team's case
         "establishment": establishment.id,
         "professional": make.professional(establishment_id=establishment.id).id,
         "rcp": rcp.id,
@@ -421,11 +494,21 @@ def world(app, make):
         "item": item.id,
         # On the agenda: the attendance page's per-case routes only know agenda items.
         "agenda_case": item.case_id,
-        **_fiche_world(app, make, case.session_id),
+        **_fiche_world(app, make, case.session_id, physician),
+        "users": {"physician": physician, "coordinator": coordinator},
     }
 
 
-def _fiche_world(app, make, session_id: int) -> dict:
+def _scheduled_case(make, rcp_id: int, session_id: int, physician) -> int:
+    return make.submitted_case(
+        rcp_id=rcp_id,
+        session_id=session_id,
+        status="scheduled",
+        requester_id=physician.professional_id,
+    ).id
+
+
+def _fiche_world(app, make, session_id: int, physician=None) -> dict:
     """A decision with a stored fiche (rows only: the doors are tested, not the signature)."""
 
     from rcp_app.core.timeutil import utcnow
@@ -433,9 +516,14 @@ def _fiche_world(app, make, session_id: int) -> dict:
     from rcp_app.delivery.models import Transmission
     from rcp_app.extensions import db
     from rcp_app.fiches.models import Fiche
-    from rcp_app.meetings.models import AgendaItem
+    from rcp_app.meetings.models import AgendaItem, MeetingSession
 
-    item = make.agenda_item(session_id)
+    case_id = None  # without a physician: a new case, of a new referring physician
+    if physician is not None:
+        with app.app_context():
+            rcp_id = db.session.get(MeetingSession, session_id).rcp_id
+        case_id = _scheduled_case(make, rcp_id, session_id, physician)
+    item = make.agenda_item(session_id, case_id)
     validator = make.user(role="physician")
     with app.app_context():
         item_row = db.session.get(AgendaItem, item.id)
@@ -476,7 +564,7 @@ def _fiche_world(app, make, session_id: int) -> dict:
 @pytest.mark.parametrize("role", ROLES)
 def test_route_role_matrix(client, make, world, role):
     if role != "anonymous":
-        user = make.user(role=role)
+        user = world["users"].get(role) or make.user(role=role)
         assert (
             client.post(
                 "/connexion", data={"username": user.username, "password": PASSWORD}

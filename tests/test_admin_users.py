@@ -520,3 +520,161 @@ def test_cli_create_admin(app):
         ]
     )
     assert weak.exit_code == 1 and "au moins 12 caractères" in weak.output
+
+
+# --- coordinators' scopes ------------------------------------------------------------------
+
+
+def _scopes(app, user) -> tuple[list[int], list[int]]:
+    with app.app_context():
+        rcps, establishments = ops.coordinator_scopes(db.session.get(User, user.id))
+    return list(rcps), list(establishments)
+
+
+def test_coordinator_scopes_are_set_from_the_form_and_audited(app, client, login, make):
+    login("admin")
+    first, second = make.rcp(name="RCP Sénologie"), make.rcp(name="RCP Thorax")
+    establishment = make.establishment(name="CHU de Rivière-Claire")
+    user = make.user(role="coordinator", username="secretariat")
+    url = f"/admin/utilisateurs/{user.id}/modifier"
+    page = unescape(client.get(url).get_data(as_text=True))
+    assert "RCP coordonnées" in page and "Établissements coordonnés" in page
+    assert "il ne voit aucun dossier ni aucun ordre du jour" in page
+    listing = client.get("/admin/utilisateurs?q=secretariat").get_data(as_text=True)
+    assert "Aucun périmètre : ne voit aucun dossier" in listing
+
+    data = _edit_form(user)
+    data.update(rcp_ids=[str(first.id), str(second.id)], establishment_ids=[str(establishment.id)])
+    response = client.post(url, data=data)
+    assert response.status_code == 302
+    assert _scopes(app, user) == (sorted([first.id, second.id]), [establishment.id])
+    [row] = _audit(app, "user.scopes")
+    assert row.object_id == str(user.id)
+    assert row.details_dict()["changes"] == {
+        "rcp_ids": [[], sorted([first.id, second.id])],
+        "establishment_ids": [[], [establishment.id]],
+    }
+    assert _audit(app, "user.update") == []  # no account field changed
+    # A scope-only change still moves the version: a stale form cannot overwrite it.
+    assert _user(app, "secretariat").version == user.version + 1
+
+    page = client.get(url).get_data(as_text=True)
+    assert "ni aucun ordre du jour" not in page
+    assert f'<option selected value="{first.id}">' in page or (
+        f'value="{first.id}" selected' in page
+    )
+    listing = unescape(client.get("/admin/utilisateurs?q=secretariat").get_data(as_text=True))
+    assert "toutes les RCP de : CHU de Rivière-Claire ; RCP Sénologie ; RCP Thorax" in listing
+
+    # Removing one RCP replaces the rows; the audit row says old and new.
+    saved = _user(app, "secretariat")
+    data = _edit_form(saved)
+    data.update(rcp_ids=[str(second.id)], establishment_ids=[str(establishment.id)])
+    assert client.post(url, data=data).status_code == 302
+    assert _scopes(app, user) == ([second.id], [establishment.id])
+    assert _audit(app, "user.scopes")[-1].details_dict()["changes"] == {
+        "rcp_ids": [sorted([first.id, second.id]), [second.id]]
+    }
+
+
+def test_scopes_refused_for_other_roles_and_removed_with_the_role(app, client, login, make):
+    login("admin")
+    rcp = make.rcp()
+    professional = make.professional()
+    physician = make.user(role="gp", professional_id=professional.id)
+    url = f"/admin/utilisateurs/{physician.id}/modifier"
+    response = client.post(url, data={**_edit_form(physician), "rcp_ids": [str(rcp.id)]})
+    html = unescape(response.get_data(as_text=True))
+    assert response.status_code == 200
+    assert "Seul un compte « Coordination (3C / secrétariat RCP) » coordonne des RCP" in html
+    assert _scopes(app, physician) == ([], [])
+    assert _audit(app, "user.scopes") == []
+
+    coordinator = make.user(role="coordinator")
+    with app.app_context():
+        ops.set_coordinator_scopes(db.session.get(User, coordinator.id), [rcp.id], [])
+        db.session.commit()
+    saved = _user(app, coordinator.username)
+    # The form still shows (and posts) the former scope with the new role: it is dropped.
+    data = {**_edit_form(saved, role="admin"), "rcp_ids": [str(rcp.id)]}
+    response = client.post(f"/admin/utilisateurs/{coordinator.id}/modifier", data=data)
+    assert response.status_code == 302
+    assert _user(app, coordinator.username).role == "admin"
+    assert _scopes(app, coordinator) == ([], [])
+    assert _audit(app, "user.scopes")[-1].details_dict()["changes"] == {"rcp_ids": [[rcp.id], []]}
+
+
+def test_set_coordinator_scopes_operation_checks_ids(app, make):
+    rcp = make.rcp()
+    closed = make.rcp(name="RCP fermée", active=False)
+    establishment = make.establishment()
+    coordinator = make.user(role="coordinator")
+    with app.app_context():
+        user = db.session.get(User, coordinator.id)
+        with pytest.raises(DomainError) as error:
+            ops.set_coordinator_scopes(user, [rcp.id, 999_999], [])
+        assert error.value.field == "rcp_ids"
+        assert error.value.message == "RCP inconnue (n° 999999) : rechargez la page."
+        with pytest.raises(DomainError) as error:
+            ops.set_coordinator_scopes(user, [], [999_998])
+        assert error.value.field == "establishment_ids" and "inconnu" in error.value.message
+        with pytest.raises(DomainError) as error:
+            ops.set_coordinator_scopes(user, [closed.id], [])
+        assert "RCP inactive : RCP fermée" in error.value.message
+        assert ops.coordinator_scopes(user) == ((), ())
+        assert ops.set_coordinator_scopes(user, [rcp.id, rcp.id], [establishment.id]) == {
+            "rcp_ids": [[], [rcp.id]],
+            "establishment_ids": [[], [establishment.id]],
+        }
+        # Unchanged: nothing written, nothing audited.
+        assert ops.set_coordinator_scopes(user, [rcp.id], [establishment.id]) == {}
+        db.session.commit()
+    assert len(_audit(app, "user.scopes")) == 1
+
+
+def test_create_coordinator_with_scopes(app, client, login, make):
+    login("admin")
+    rcp = make.rcp()
+    response = client.post(
+        "/admin/utilisateurs/nouveau", data={**_new_user_form(), "rcp_ids": [str(rcp.id)]}
+    )
+    assert response.status_code == 302
+    assert _scopes(app, _user(app, "c.martin")) == ([rcp.id], [])
+    [row] = _audit(app, "user.scopes")
+    assert row.details_dict()["changes"] == {"rcp_ids": [[], [rcp.id]]}
+    # A value that is not among the choices is refused by the form, nothing created.
+    response = client.post(
+        "/admin/utilisateurs/nouveau",
+        data={**_new_user_form(username="autre", email="a@chu.test"), "rcp_ids": ["999999"]},
+    )
+    assert response.status_code == 200 and _user(app, "autre") is None
+
+
+def test_cli_coordinator_scope(app, make):
+    rcp = make.rcp(national_id="RCP-350004125-SEIN")
+    establishment = make.establishment(finess="350009034")
+    coordinator = make.user(role="coordinator", username="secretariat")
+    runner = app.test_cli_runner()
+    result = runner.invoke(
+        args=[
+            "rcp",
+            "coordinator-scope",
+            "secretariat",
+            "--rcp",
+            "RCP-350004125-SEIN",
+            "--establishment",
+            "350009034",
+        ]
+    )
+    assert result.exit_code == 0, result.output
+    assert "Périmètre de « secretariat » enregistré" in result.output
+    assert _scopes(app, coordinator) == ([rcp.id], [establishment.id])
+    result = runner.invoke(args=["rcp", "coordinator-scope", "secretariat", "--rcp", "RCP-X"])
+    assert (
+        result.exit_code == 1 and "RCP (identifiant national) introuvable : RCP-X" in result.output
+    )
+    result = runner.invoke(args=["rcp", "coordinator-scope", "personne"])
+    assert result.exit_code == 1 and "Aucun compte « personne »" in result.output
+    result = runner.invoke(args=["rcp", "coordinator-scope", "secretariat"])
+    assert result.exit_code == 0 and "ne voit plus aucun dossier" in result.output
+    assert _scopes(app, coordinator) == ([], [])

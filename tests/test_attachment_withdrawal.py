@@ -94,8 +94,15 @@ def test_coordinator_withdraws(app, client, login, world):
 
 
 @pytest.mark.parametrize("role", ["physician", "gp", "admin"])
-def test_others_are_refused(app, client, login, world, role):
-    login(role)
+def test_others_are_refused(app, client, login, make, world, role):
+    if role == "physician":
+        # Another physician of the care team (a correspondent on the case): sees the file,
+        # may not withdraw it.
+        professional = make.professional()
+        make.correspondent(world["case"].id, professional.id)
+        login(role, professional_id=professional.id)
+    else:
+        login(role)
     if role == "physician":
         page = client.get(f"/dossiers/{world['case'].id}").get_data(as_text=True)
         assert NAME in page and _url(world) not in page  # no form for another physician
@@ -136,7 +143,8 @@ def test_already_withdrawn_is_a_conflict(app, client, world):
 
 def test_attachment_of_another_case_is_404(client, make, world):
     _login_as(client, world["uploader"])
-    other = make.case(rcp_id=make.rcp(weekday=None).id)
+    # A case the uploader may open too: only the attachment's case differs.
+    other = make.case(rcp_id=make.rcp(weekday=None).id, created_by_id=world["uploader"].id)
     response = client.post(
         f"/dossiers/{other.id}/pieces-jointes/{world['attachment'].id}/retirer",
         data={f"retrait{world['attachment'].id}-reason": "Doublon"},
@@ -225,7 +233,9 @@ def test_withdrawn_attachment_is_hidden_everywhere(app, client, login, make, wor
         db.session.get(MeetingSession, session_id).status = "agenda_published"
         db.session.commit()
     coordinator = app.test_client()
-    _login_as(coordinator, make.user(role="coordinator"))
+    coordinator_user = make.user(role="coordinator")
+    make.coordinator_scope(coordinator_user.id, rcp_id=world["case"].rcp_id)  # runs this RCP
+    _login_as(coordinator, coordinator_user)
     client = coordinator
     meeting = client.get(f"/seances/{session_id}/reunion?dossier={item.id}")
     assert meeting.status_code == 200

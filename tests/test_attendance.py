@@ -393,6 +393,7 @@ def test_physician_cannot_add_case_specialty(app, client, login, make, world):
 def test_operations_unknown_specialty(app, make, world):
     case = make.case(rcp_id=world["rcp"].id, session_id=world["session"].id)
     user = make.user(role="coordinator")
+    make.coordinator_scope(user.id, rcp_id=world["rcp"].id)  # the secretariat of this RCP
     with app.app_context():
         from rcp_app.cases.models import Case
 

@@ -11,6 +11,7 @@ or the ids under ``details["patients"]`` for a page that lists several.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -146,9 +147,25 @@ VISITS: dict[str, list[Visit]] = {
     "delivery.dashboard": [get("coordinator", "/diffusion?etat=all", "p1")],
     "delivery.gp_inbox": [get("gp", "/boite", "p1")],
     "delivery.gp_download": [get("gp", "/boite/fiches/{fiche}.pdf", "p1")],
+    "delivery.mailbox_index": [get("coordinator", "/dev/courriels", "p1")],
     "delivery.mailbox_message": [get("coordinator", "/dev/courriels/{message}", "p1")],
     "delivery.mailbox_source": [get("coordinator", "/dev/courriels/{message}/source", "p1")],
     "delivery.mailbox_attachment": [get("coordinator", "/dev/courriels/{message}/pieces/1", "p1")],
+    "access.exceptional_access": [
+        get("outsider", "/patients/{p1}/acces-exceptionnel", "p1"),
+        post("outsider", "/patients/{p1}/acces-exceptionnel", {"reason": "other"}, "p1"),
+    ],
+    "access.exceptional_review_list": [get("physician", "/acces-exceptionnels", "p1")],
+    "privacy.patients": [get("dpo", "/protection-des-donnees/patients?q=AUDITEUR", "p1")],
+    "privacy.patient_accesses": [get("dpo", "/protection-des-donnees/patients/{p1}/acces", "p1")],
+    "privacy.patient_accesses_csv": [
+        get("dpo", "/protection-des-donnees/patients/{p1}/acces.csv", "p1")
+    ],
+    # The first visit writes a row naming patient 1, which the journal then shows.
+    "privacy.audit_log": [
+        get("dpo", "/protection-des-donnees/patients/{p1}/acces", "p1"),
+        get("dpo", "/protection-des-donnees/journal?patient_id={p1}", "p1"),
+    ],
 }
 
 
@@ -189,6 +206,7 @@ def test_every_patient_data_route_has_visits(app):
 
 
 def _world(app, make, tmp_path) -> dict:
+    from rcp_app.access.models import ExceptionalAccess
     from rcp_app.decisions.models import Decision
     from rcp_app.delivery import mailbox
     from rcp_app.delivery.models import Transmission
@@ -227,6 +245,7 @@ def _world(app, make, tmp_path) -> dict:
     draft = make.case(rcp_id=rcp.id, patient_id=p1.id, created_by_id=physician.id)
     gp = make.user(role="gp", professional_id=gp_professional.id)
     coordinator = make.user(role="coordinator")
+    make.coordinator_scope(coordinator.id, rcp_id=rcp.id)  # the RCP's secretariat
     attachment = make.attachment(draft.id, physician.id)
     message_id = "<couverture-audit@rcp.test>"
     with app.app_context():
@@ -260,6 +279,18 @@ def _world(app, make, tmp_path) -> dict:
             next_attempt_at=utcnow(),
             created_at=utcnow(),
         )
+        # A physician outside the care team opened patient 1's record (the review page).
+        outsider = make.user(role="physician")
+        db.session.add(
+            ExceptionalAccess(
+                user_id=outsider.id,
+                patient_id=p1.id,
+                reason="emergency",
+                opened_at=utcnow(),
+                expires_at=utcnow() + timedelta(hours=1),
+                review_comment="",
+            )
+        )
         db.session.add_all([decision, fiche, version, transmission])
         db.session.commit()
         fiche_id = fiche.id
@@ -269,7 +300,7 @@ def _world(app, make, tmp_path) -> dict:
 
     mail = EmailMessage()
     mail["Message-ID"] = message_id
-    mail["Subject"] = "Fiche RCP"
+    mail["Subject"] = "Fiche RCP — AUDITEUR Clémence"  # subjects name the patient
     mail.set_content("AUDITEUR Clémence\n", cte="quoted-printable")
     mail.add_attachment(
         "AUDITEUR Clémence".encode(), maintype="text", subtype="plain", filename="fiche.txt"
@@ -288,7 +319,13 @@ def _world(app, make, tmp_path) -> dict:
         "attachment": attachment.id,
         "fiche": fiche_id,
         "message": stored.name,
-        "users": {"coordinator": coordinator, "physician": physician, "gp": gp},
+        "users": {
+            "coordinator": coordinator,
+            "physician": physician,
+            "gp": gp,
+            "dpo": make.user(role="dpo"),
+            "outsider": outsider,
+        },
         "names": {"p1": "AUDITEUR", "p2": "CONTROLEUR"},
         "p1_ipp": p1.ipp,
         "duplicate_form": {

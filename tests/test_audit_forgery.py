@@ -16,6 +16,7 @@ from sqlalchemy import select, text
 from rcp_app.core import audit, audit_anchor
 from rcp_app.core.audit import GENESIS_HASH, AuditEntry
 from rcp_app.extensions import db
+from rcp_app.fiches.signature.seal import sealer, trust_roots
 from tests.test_audit import _append, _tamper
 
 WRONG_KEY = "the-forger-does-not-have-the-key"
@@ -123,7 +124,7 @@ def test_rows_are_written_at_commit_and_dropped_on_rollback(app):
 
 def _checkpoint(app):
     with app.app_context():
-        return audit_anchor.write_checkpoint()
+        return audit_anchor.write_checkpoint(sealer)
 
 
 def test_forgery_a_edited_row_with_recomputed_chain(app):
@@ -156,7 +157,7 @@ def test_forgery_c_truncated_tail_is_caught_by_the_checkpoint(app):
     with app.app_context():
         _tamper("DELETE FROM audit_log WHERE seq > :s", {"s": seqs[-1] - 50})
         assert audit.verify_chain().ok  # what the chain alone cannot see
-        read = audit_anchor.read_checkpoint(checkpoint.path)
+        read = audit_anchor.read_checkpoint(checkpoint.path, trust_roots)
         problem = audit_anchor.verify_against(read)
         assert problem.startswith("journal tronqué")
         assert f"n° {seqs[-1] - 50}" in problem and f"n° {seqs[-1]}" in problem
@@ -182,7 +183,7 @@ def test_a_checkpoint_edited_by_hand_is_refused(app):
     body["seq"] = 1
     checkpoint.path.write_text(json.dumps(body, sort_keys=True))
     with app.app_context(), pytest.raises(audit_anchor.CheckpointError, match="sceau"):
-        audit_anchor.read_checkpoint(checkpoint.path)
+        audit_anchor.read_checkpoint(checkpoint.path, trust_roots)
     result = app.test_cli_runner().invoke(
         args=["rcp", "audit-verify", "--checkpoint", str(checkpoint.path)]
     )
@@ -194,7 +195,7 @@ def test_no_checkpoint_of_a_broken_chain(app):
     with app.app_context():
         _tamper("UPDATE audit_log SET username = 'x' WHERE seq = :s", {"s": seqs[0]})
         with pytest.raises(audit_anchor.CheckpointError, match="altéré"):
-            audit_anchor.write_checkpoint()
+            audit_anchor.write_checkpoint(sealer)
 
 
 def test_the_delivery_worker_seals_checkpoints(app, monkeypatch):

@@ -87,6 +87,7 @@ def _searches_and_identity_change(app, client, make):
     with app.app_context():
         before = db.session.scalar(select(func.max(AuditEntry.seq))) or 0
     coordinator = make.user(role="coordinator")
+    make.enrol(coordinator)  # registered the patient: may correct its identity
     client.post("/connexion", data={"username": coordinator.username, "password": PASSWORD})
     searches = [
         {"q": OLD["birth_name"]},
@@ -188,6 +189,7 @@ def test_admin_audit_page_masks_clinical_text_of_patient_rows(app, client, make,
     admin role sees the row, the field names and the ids, not the text."""
     draft = make.case()
     coordinator = make.user(role="coordinator")
+    make.enrol(coordinator)  # runs the case's RCP
     client.post("/connexion", data={"username": coordinator.username, "password": PASSWORD})
     reason = "Patiente transférée au centre de Brest"
     response = client.post(f"/dossiers/{draft.id}/retirer", data={"reason": reason, "version": "1"})

@@ -111,6 +111,7 @@ def test_too_big_attachment_is_refused(make_test_app, make, case):
     small = make_test_app(RCP_MAX_ATTACHMENT_BYTES=1000)
     client = small.test_client()
     user = make.user(role="physician")
+    make.enrol(user)  # the case's author (rcp_app/access)
     client.post("/connexion", data={"username": user.username, "password": PASSWORD})
     before = _stored_files(small)
     data = pdf_bytes(5) + b"%" * 1000

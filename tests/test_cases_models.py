@@ -8,19 +8,20 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from rcp_app.cases import biomarkers, status
+from rcp_app.cases import status
 from rcp_app.cases.models import Case
 from rcp_app.core.timeutil import utcnow
 from rcp_app.extensions import db
 from rcp_app.meetings import operations as sessions_ops
 from rcp_app.meetings.models import MeetingSession
+from rcp_app.staging import biomarkers
 
 ALL = list(status.STATUS_LABELS)
 ALLOWED = {
     ("draft", "submitted"),
     ("draft", "withdrawn"),
     ("submitted", "withdrawn"),
-    # The agenda (meetings/agenda.py): scheduled, postponed to the next session, refused.
+    # The agenda (agenda/operations.py): scheduled, postponed to the next session, refused.
     ("submitted", "scheduled"),
     ("submitted", "postponed"),
     ("submitted", "refused"),

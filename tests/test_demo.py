@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import re
 import time
+from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import func, select
 
+from rcp_app.access import care_team
+from rcp_app.access.models import CoordinatorScope
 from rcp_app.auth.models import User
 from rcp_app.auth.passwords import password_problem
+from rcp_app.cases.models import Case
 from rcp_app.core.audit import AuditEntry
 from rcp_app.demo import loader
 from rcp_app.demo.directory_data import ACCOUNTS, PROFESSIONALS
@@ -26,11 +30,12 @@ from rcp_app.terminology.models import Concept
 EXPECTED_COUNTS = {
     "établissements": 2,
     "professionnels": len(PROFESSIONALS),
-    "RCP": 6,
-    "comptes utilisateurs": 5,
+    "RCP": 7,
+    "comptes utilisateurs": 7,
     "patients": PATIENT_COUNT,
-    "séances": 36,  # the next 6 sessions of each RCP
-    "dossiers RCP": 6,
+    "séances": 42,  # the next 6 sessions of each RCP
+    # Six of dr.martin's, one of a patient objecting to sharing, Dr Le Bihan's ORL case.
+    "dossiers RCP": 8,
     # Last week's breast RCP session, held and closed, with its fiches signed.
     "séance passée": 1,
     "fiches RCP signées": 2,
@@ -78,8 +83,8 @@ def test_counts_are_as_announced(app, loaded):
         assert not loader.database_is_empty()
         assert _count(Establishment) == 2
         assert _count(Professional) == loaded["professionnels"]
-        assert _count(Rcp) == 6
-        assert _count(User) == 5
+        assert _count(Rcp) == 7
+        assert _count(User) == len(ACCOUNTS) == 7
         assert _count(Patient) == PATIENT_COUNT
         entries = db.session.scalars(
             select(AuditEntry).where(AuditEntry.action == "demo.load")
@@ -186,7 +191,7 @@ def test_directory_identifiers_and_rules(app, loaded):
         themes = set(
             db.session.scalars(select(Concept.code).where(Concept.value_set == TRANSVERSAL_THEME))
         )
-        assert len({r.appareil_code or r.theme_code for r in rcps}) == 6
+        assert len({r.appareil_code or r.theme_code for r in rcps}) == 7
         assert any(r.nature == "transversal" for r in rcps)
         for rcp in rcps:
             assert (rcp.appareil_code in appareils) or (rcp.theme_code in themes)
@@ -215,7 +220,7 @@ def test_accounts_are_linked(app, loaded):
         assert users["dr.nguyen"].professional.specialty_code in SURGERY_CODES
         bernard = users["dr.bernard"]
         assert bernard.role == "gp" and bernard.professional.specialty_code == "G15_10/SM26"
-        assert len({u.session_token for u in users.values()}) == 5
+        assert len({u.session_token for u in users.values()}) == len(ACCOUNTS)
         assert len({u.password_hash for u in users.values()}) == 1
 
 
@@ -227,6 +232,8 @@ def test_demo_accounts_listing():
         "dr.martin",
         "dr.nguyen",
         "dr.bernard",
+        "dr.lebihan",
+        "dpo",
     ]
     assert all(label and name for _, label, name in accounts)
 
@@ -246,7 +253,7 @@ def test_setup_command_loads_demo_once(app, monkeypatch):
     # The test transaction replaces the engine by a single connection, which Alembic's env.py
     # cannot use; the schema is already migrated (test_migrations covers upgrade()).
     upgrades = []
-    monkeypatch.setattr("rcp_app.core.cli.upgrade", lambda: upgrades.append(True))
+    monkeypatch.setattr("rcp_app.cli.upgrade", lambda: upgrades.append(True))
     runner = app.test_cli_runner()
     result = runner.invoke(args=["rcp", "setup"])
     assert result.exit_code == 0, result.output
@@ -277,3 +284,102 @@ def test_demo_has_signed_fiches_that_verify(app, loaded):
             (1, True),
             (2, True),
         ]
+
+
+# --- care teams (issue 13) -----------------------------------------------------------------
+
+
+def _visible_patients(user) -> set[int]:
+    return set(db.session.scalars(care_team.clinical_patient_ids(user)))
+
+
+def test_demo_coordinator_runs_every_demo_rcp(app, loaded):
+    with app.app_context():
+        coordination = db.session.scalar(select(User).where(User.username == "coordination"))
+        scopes = db.session.scalars(
+            select(CoordinatorScope).where(CoordinatorScope.user_id == coordination.id)
+        ).all()
+        assert {s.establishment_id for s in scopes} == set(
+            db.session.scalars(select(Establishment.id))
+        )
+        assert all(s.rcp_id is None for s in scopes)
+        assert set(db.session.scalars(care_team.scoped_rcp_ids(coordination))) == set(
+            db.session.scalars(select(Rcp.id))
+        )
+        # Every coordinator of the demo has a scope (none would see no case at all).
+        for user in db.session.scalars(select(User).where(User.role == "coordinator")):
+            assert db.session.scalar(
+                select(func.count()).where(CoordinatorScope.user_id == user.id)
+            ), user.username
+
+
+def test_demo_patients_record_who_registered_them(app, loaded):
+    with app.app_context():
+        users = {u.username: u.id for u in db.session.scalars(select(User))}
+        registrars = db.session.execute(
+            select(Patient.created_by_id, func.count()).group_by(Patient.created_by_id)
+        ).all()
+        assert dict(registrars) == {
+            users["coordination"]: PATIENT_COUNT - 1,
+            users["dr.lebihan"]: 1,
+        }
+
+
+def test_demo_dpo_account(app, loaded):
+    with app.app_context():
+        dpo = db.session.scalar(select(User).where(User.username == "dpo"))
+        assert dpo.role == "dpo" and dpo.professional_id is None
+        assert care_team.clinical_patient_ids(dpo) is None  # no clinical data at all
+    assert ("dpo", "Délégué à la protection des données") in [
+        (name, label) for name, label, _ in loader.demo_accounts()
+    ]
+
+
+def test_outside_physician_sees_only_their_own_patient(app, loaded):
+    with app.app_context():
+        lebihan = db.session.scalar(select(User).where(User.username == "dr.lebihan"))
+        orl = db.session.scalar(select(Rcp).where(Rcp.national_id.like("%-ORL")))
+        # A member of the small RCP ORL only, coordinated by someone else.
+        assert orl.coordinator_id != lebihan.professional_id
+        assert lebihan.professional_id in {m.professional_id for m in orl.members}
+        other_rcps = db.session.scalars(select(Rcp).where(Rcp.id != orl.id)).all()
+        for rcp in other_rcps:
+            assert lebihan.professional_id not in {m.professional_id for m in rcp.members}
+            assert rcp.coordinator_id != lebihan.professional_id
+        [own] = db.session.scalars(select(Case).where(Case.rcp_id == orl.id)).all()
+        assert own.created_by_id == lebihan.id and own.requester_id == lebihan.professional_id
+        assert own.status == "submitted"
+        assert own.patient.created_by_id == lebihan.id
+        assert _visible_patients(lebihan) == {own.patient_id}
+        # dr.martin, who registered the other demo cases, is not in this patient's team.
+        martin = db.session.scalar(select(User).where(User.username == "dr.martin"))
+        seen_by_martin = _visible_patients(martin)
+        assert own.patient_id not in seen_by_martin
+        # His drafts open themselves only (a draft does not open the patient's record).
+        submitted = set(
+            db.session.scalars(select(Case.patient_id).where(Case.submitted_at.is_not(None)))
+        )
+        assert seen_by_martin == submitted - {own.patient_id}
+
+
+def test_patient_objecting_to_sharing_is_hidden_from_rcp_members(app, loaded):
+    with app.app_context():
+        [objecting] = db.session.scalars(
+            select(Case).where(Case.patient_sharing_objection.is_(True))
+        ).all()
+        assert objecting.status == "submitted" and objecting.rcp.national_id.endswith("-THORAX")
+        thorax_cases = db.session.scalars(
+            select(Case).where(Case.rcp_id == objecting.rcp_id, Case.id != objecting.id)
+        ).all()
+        assert thorax_cases
+        # A usual participant of the thoracic RCP (no account in the demo: a stand-in user)…
+        member = objecting.rcp.members[0]
+        stand_in = SimpleNamespace(id=0, role="physician", professional_id=member.professional_id)
+        visible = _visible_patients(stand_in)
+        assert {c.patient_id for c in thorax_cases} <= visible
+        assert objecting.patient_id not in visible
+        # …while its coordinating physician, who runs the meeting, still sees her.
+        coordinator = SimpleNamespace(
+            id=0, role="physician", professional_id=objecting.rcp.coordinator_id
+        )
+        assert objecting.patient_id in _visible_patients(coordinator)

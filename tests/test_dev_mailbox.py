@@ -39,7 +39,8 @@ def _message() -> bytes:
 
 
 @pytest.fixture
-def stored(app, tmp_path):
+def stored(app, make, tmp_path):
+    _delivery_of_the_message(app, make)
     saved = app.config["RCP_MAILBOX_DIR"]
     app.config["RCP_MAILBOX_DIR"] = str(tmp_path)
     path = mailbox_files.store_message(
@@ -48,6 +49,42 @@ def stored(app, tmp_path):
     yield path.name
     app.config["RCP_MAILBOX_DIR"] = saved
     app.config["RCP_ENV"] = "development"
+
+
+def _delivery_of_the_message(app, make):
+    """The delivery the message was sent for: a notice of a session of an RCP (the coordinator
+    who reads the mailbox runs it; rcp_app/access)."""
+    from rcp_app.core.timeutil import utcnow
+    from rcp_app.delivery.models import Transmission
+    from rcp_app.extensions import db
+    from rcp_app.meetings.models import Notification
+
+    rcp = make.rcp(weekday=None)
+    session = make.session(rcp.id)
+    recipient = make.professional()
+    with app.app_context():
+        notice = Notification(
+            kind="agenda_published",
+            recipient_id=recipient.id,
+            session_id=session.id,
+            created_at=utcnow(),
+        )
+        db.session.add(notice)
+        db.session.add(
+            Transmission(
+                message_id="<fiche-42@rcp-demo.mssante.fr>",
+                kind="agenda_published",
+                recipient_role="participant",
+                recipient_address="luc.berard@medecin.mssante.fr",
+                professional_id=recipient.id,
+                notification=notice,
+                status="sent",
+                next_attempt_at=utcnow(),
+                created_at=utcnow(),
+            )
+        )
+        db.session.commit()
+    return rcp
 
 
 def test_raw_file_is_encoded(stored, tmp_path):
@@ -138,9 +175,17 @@ def test_coordinators_only_and_never_in_production(app, client, login, make, sto
     from tests.support.factories import PASSWORD
 
     coordinator = app.test_client()
+    other = make.user(role="coordinator")  # runs no RCP: not this delivery's message
+    coordinator.post("/connexion", data={"username": other.username, "password": PASSWORD})
+    for tail in ("", "/source", "/pieces/1"):
+        assert coordinator.get(f"/dev/courriels/{stored}{tail}").status_code == 403
+    assert stored not in coordinator.get("/dev/courriels").get_data(as_text=True)
     user = make.user(role="coordinator")
+    make.enrol(user)  # runs the message's RCP
+    coordinator = app.test_client()
     coordinator.post("/connexion", data={"username": user.username, "password": PASSWORD})
     assert coordinator.get(f"/dev/courriels/{stored}").status_code == 200
+    assert stored in coordinator.get("/dev/courriels").get_data(as_text=True)
     app.config["RCP_ENV"] = "production"
     for tail in ("", "/source", "/pieces/1"):
         assert coordinator.get(f"/dev/courriels/{stored}{tail}").status_code == 404

@@ -45,10 +45,11 @@ def _row_counts(app) -> dict[str, int]:
         return counts
 
 
-def _log_in(client, make, role: str) -> None:
+def _log_in(client, make, world_objects, role: str) -> None:
+    """The world's physician and coordinator are in its care team / run its RCP."""
     if role == "anonymous":
         return
-    user = make.user(role=role)
+    user = world_objects["users"].get(role) or make.user(role=role)
     response = client.post("/connexion", data={"username": user.username, "password": PASSWORD})
     assert response.status_code == 302
 
@@ -78,7 +79,7 @@ def _links_and_get_forms(html: str, url: str) -> list[str]:
 
 @pytest.mark.parametrize("role", ROLES)
 def test_get_routes_write_nothing_but_audit_rows(app, client, make, world, role):  # noqa: F811
-    _log_in(client, make, role)
+    _log_in(client, make, world, role)
     assert len(db.metadata.tables) > 20  # the models are loaded: the walk counts every table
     queue = [template.format(**world) for _endpoint, _method, template, _ in GET_ROWS]
     seen = {_shape(url) for url in queue}
@@ -107,7 +108,7 @@ def test_get_routes_write_nothing_but_audit_rows(app, client, make, world, role)
 
 @pytest.mark.parametrize("role", ROLES)
 def test_every_non_static_response_is_no_store(app, client, make, world, role):  # noqa: F811
-    _log_in(client, make, role)
+    _log_in(client, make, world, role)
     cached = []
     mimetypes = set()
     for endpoint, _method, template, _expected in GET_ROWS:

@@ -48,7 +48,7 @@ def _list_audits(app) -> list[AuditEntry]:
 
 def test_physician_sees_their_cases_newest_first(app, client, make, login):
     me = make.professional(last_name="Martin")
-    user = login("physician", professional_id=me.id)
+    user = login("physician", team=False, professional_id=me.id)  # "mine" is built here
     rcp = make.rcp(weekday=None, name="RCP Sénologie test")
     session = make.session(rcp.id)
     requested = make.case(rcp_id=rcp.id, session_id=session.id, requester_id=me.id)
@@ -215,7 +215,7 @@ def test_coordinator_home_uses_a_constant_number_of_queries(app, client, make, l
 
 def test_physician_home_uses_a_constant_number_of_queries(app, client, make, login):
     me = make.professional()
-    user = login("physician", professional_id=me.id)
+    user = login("physician", team=False, professional_id=me.id)  # "mine" is built here
     _fill_rcps(app, make, me.id, 1, 1)
     make.case(created_by_id=user.id)
     with count_queries() as few:

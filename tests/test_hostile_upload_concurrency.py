@@ -24,7 +24,7 @@ MB = 1024 * 1024
 def server(tmp_path_factory):
     with live_server(tmp_path_factory) as live:
         user = live.make.user(role="physician")
-        patient = live.make.patient()
+        patient = live.make.patient(created_by_id=user.id)  # registered it: its page opens
         yield live, user.username, patient.id
 
 

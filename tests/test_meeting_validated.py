@@ -71,6 +71,14 @@ def test_a_physician_who_may_not_amend_gets_no_amendment_link(client, world, app
     assert _editable_controls(html) == []
 
 
+def test_the_case_page_links_its_signed_fiche(client, world, app):
+    """cases/detail.html gets the fiche from the fiches package (a template global)."""
+    client.post("/connexion", data={"username": world.validator_username, "password": PASSWORD})
+    fiche = fiche_of(app, world.case_id)
+    html = client.get(f"/dossiers/{world.case_id}").get_data(as_text=True)
+    assert f'href="/fiches/{fiche.id}"' in html and "Fiche RCP signée (version 1)" in html
+
+
 def test_an_editable_decision_has_editable_controls(client, app, make, login):
     """The read-only check above can fail: a decision being captured has live fields."""
     world = build_world(app, make, ready=False)

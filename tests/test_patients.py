@@ -136,7 +136,7 @@ REFUSALS = [
     (
         {"birth_date": "2000-02-31", "identity_status": "PROV", "ins_matricule": "", "ins_oid": ""},
         "birth_date",
-        "Date invalide : saisissez une date existante au format jj/mm/aaaa.",
+        "Date invalide « 2000-02-31 » : saisissez une date existante au format jj/mm/aaaa.",
     ),
     ({"birth_date": "31/02/2000"}, "birth_date", "Date invalide"),
     (
@@ -476,6 +476,7 @@ def test_edit_conflict_keeps_typed_values_and_shows_stored_ones(app, client, log
     assert mine["version"] == "1"
     # Meanwhile another user saves the same identity.
     other = other_client(app, make, "physician")
+    make.submitted_case(patient_id=patient.id, created_by_id=other.user.id)  # theirs too
     theirs = form_values(other.get(url).get_data(as_text=True))
     theirs.update(birth_date="1956-04-20", identity_status="VALI", ipp="IPP-AUTRE")
     assert other.post(url, data=theirs).status_code == 302

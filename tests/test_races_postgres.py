@@ -48,7 +48,7 @@ def _run(*workers):
 
 def test_logging_in_while_another_session_works(live):
     user = live.make.user(role="physician")
-    patient = live.make.patient()
+    patient = live.make.patient(created_by_id=user.id)  # registered it: its page opens
     first = live.login(user.username)
     statuses: list[int | None] = []
     logins: list[int | None] = []

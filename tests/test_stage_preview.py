@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from rcp_app.cases import biomarkers
 from rcp_app.cases.validation import _stage
+from rcp_app.staging import biomarkers
 
 URL = "/stade/apercu"
 

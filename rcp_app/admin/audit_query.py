@@ -9,10 +9,11 @@ from datetime import UTC, datetime, time, timedelta
 from sqlalchemy import Integer, Select, bindparam, func, or_, select, text
 
 from ..core.audit import AuditEntry
+from ..core.pagination import paginate
 from ..core.patient_data import may_see_identities
 from ..core.timeutil import PARIS
 from ..extensions import db
-from .forms import AuditFilterForm
+from .forms import AuditFilterForm, choices
 
 
 def _paris_midnight_utc(day) -> datetime:
@@ -59,6 +60,15 @@ def names_patient(patient_id: int):
         AuditEntry.patient_id == patient_id,
         listed.bindparams(bindparam("listed_patient", patient_id, type_=Integer)),
     )
+
+
+def filtered_page(args, page: int, per_page: int):
+    """The filter form read from ``args`` (its choices set, checked) and one page of entries:
+    what the admin's and the dpo's audit pages share."""
+    form = AuditFilterForm(formdata=args)
+    form.object_type.choices = choices([("", "Tous")] + [(t, t) for t in object_types()])
+    form.validate()
+    return form, paginate(filtered_entries(form), page, per_page)
 
 
 def object_types() -> list[str]:

@@ -1,13 +1,24 @@
-from datetime import date, datetime
+from datetime import date
 
-from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
+from sqlalchemy import or_, select
+from wtforms import (
+    BooleanField,
+    EmailField,
+    PasswordField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
 from ..auth.forms import USERNAME_RULE
 from ..auth.models import ROLE_LABELS
 from ..core.converters import coerce_choice_number
+from ..core.dates import parse_date
 from ..core.forms import BaseForm, VersionField
+from ..directory.models import Establishment, Rcp
+from ..extensions import db
 
 NO_PROFESSIONAL = 0
 STRENGTH_HELP = (
@@ -47,6 +58,41 @@ class _AccountFields(BaseForm):
         choices=lambda: choices([(NO_PROFESSIONAL, "— Aucun —")]),
     )
     active = BooleanField("Compte actif", default=True)
+    # Coordinators only (admin/operations.py refuses them for another role); choices set by
+    # ``set_scope_choices``.
+    rcp_ids = SelectMultipleField(
+        "RCP coordonnées", coerce=coerce_choice_number, render_kw={"size": 6}
+    )
+    establishment_ids = SelectMultipleField(
+        "Établissements coordonnés (toutes leurs RCP)",
+        coerce=coerce_choice_number,
+        render_kw={"size": 3},
+    )
+
+
+SCOPE_HELP = (
+    "Uniquement pour un compte de coordination : il voit les ordres du jour, dossiers et "
+    "diffusions de ces RCP (Ctrl ou Cmd + clic pour en choisir plusieurs). Sans RCP ni "
+    "établissement coordonné, il ne voit aucun dossier."
+)
+
+
+def set_scope_choices(form, current: tuple[tuple[int, ...], tuple[int, ...]]) -> None:
+    """Active RCPs and establishments, plus those already in the account's scope."""
+    rcps = db.session.scalars(
+        select(Rcp)
+        .where(or_(Rcp.active.is_(True), Rcp.id.in_(current[0])))
+        .order_by(Rcp.name, Rcp.id)
+    )
+    form.rcp_ids.choices = choices((r.id, r.name) for r in rcps)
+    establishments = db.session.scalars(
+        select(Establishment)
+        .where(or_(Establishment.active.is_(True), Establishment.id.in_(current[1])))
+        .order_by(Establishment.name, Establishment.id)
+    )
+    form.establishment_ids.choices = choices(
+        (e.id, f"{e.name} — FINESS {e.finess}") for e in establishments
+    )
 
 
 class UserCreateForm(_AccountFields):
@@ -68,30 +114,12 @@ class PasswordResetForm(BaseForm):
     confirm = PasswordField("Confirmation du nouveau mot de passe", validators=[DataRequired()])
 
 
-def parse_french_date(raw: str | None) -> date | None:
-    """'31/01/2026', '31/1/2026' or ISO '2026-01-31' → date; '' → None; else ValueError."""
-    raw = (raw or "").strip()
-    if not raw:
-        return None
-    for pattern in ("%d/%m/%Y", "%Y-%m-%d"):
-        try:
-            parsed = datetime.strptime(raw, pattern).date()
-        except ValueError:
-            continue
-        if not 1900 <= parsed.year <= 2999:  # also keeps date arithmetic away from its limits
-            break
-        return parsed
-    raise ValueError(raw)
-
-
 def _french_date(form, field) -> None:
     try:
-        field.parsed = parse_french_date(field.data)
-    except ValueError:
+        field.parsed = parse_date(field.data)
+    except ValueError as error:
         field.parsed = None
-        raise ValidationError(
-            f"Date invalide « {field.data} » : saisissez-la au format jj/mm/aaaa."
-        ) from None
+        raise ValidationError(str(error)) from None
 
 
 class AuditFilterForm(BaseForm):

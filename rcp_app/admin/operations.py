@@ -7,17 +7,21 @@ hash nor a TOTP secret.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm.attributes import flag_modified
 
+from ..access.models import CoordinatorScope
 from ..auth import operations as auth_ops
 from ..auth.models import ROLE_LABELS, User
 from ..auth.passwords import hash_password, password_problem
 from ..config import ROLES
 from ..core import audit
-from ..core.errors import Conflict, DomainError
+from ..core.conflict import check_version
+from ..core.errors import DomainError
 from ..core.timeutil import utcnow
-from ..directory.models import Professional
+from ..directory.models import Establishment, Professional, Rcp
 from ..extensions import db
 
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,79}$")
@@ -106,6 +110,8 @@ def create_user(
     active: bool,
     password: str,
     confirm: str,
+    rcp_ids: Iterable[int] = (),
+    establishment_ids: Iterable[int] = (),
 ) -> User:
     username = (username or "").strip().lower()
     email = (email or "").strip().lower()
@@ -123,6 +129,7 @@ def create_user(
     _check_role(role)
     _check_professional(role, professional_id, None, None)
     _check_new_password(password, confirm)
+    scopes = _checked_scopes(role, rcp_ids, establishment_ids, current=_NO_SCOPES)
 
     user = User(
         username=username,
@@ -151,6 +158,7 @@ def create_user(
             "active": bool(active),
         },
     )
+    _replace_scopes(user, _NO_SCOPES, scopes)
     return user
 
 
@@ -162,13 +170,24 @@ def _active_admins_besides(user: User) -> int:
     )
 
 
-def update_user(user: User, data: dict, expected_version: int | None, by: User) -> dict:
-    """Apply the editable fields of ``data``; return {field: [old, new]} of what changed."""
-    if expected_version is None or int(expected_version) != user.version:
-        raise Conflict(
-            "Ce compte a été modifié entre-temps par un autre utilisateur. Rechargez la page "
-            "pour voir la version actuelle avant de recommencer."
-        )
+def update_user(
+    user: User,
+    data: dict,
+    expected_version: int | None,
+    by: User,
+    scopes: tuple[Iterable[int], Iterable[int]] | None = None,
+) -> dict:
+    """Apply the editable fields of ``data`` and, when given, the coordinator's scopes
+    (RCP ids, establishment ids); return {field: [old, new]} of what changed.
+
+    A coordinator whose role changes loses their scopes: the scopes submitted with the role
+    change are the former ones, shown by the form, and are ignored."""
+    check_version(
+        expected_version,
+        user.version,
+        "Ce compte a été modifié entre-temps par un autre utilisateur. Rechargez la page "
+        "pour voir la version actuelle avant de recommencer.",
+    )
     new = {
         "display_name": _clean(data.get("display_name", user.display_name)),
         "email": (data.get("email", user.email) or "").strip().lower(),
@@ -180,6 +199,12 @@ def update_user(user: User, data: dict, expected_version: int | None, by: User) 
     _check_email(new["email"], user.id)
     _check_role(new["role"])
     _check_professional(new["role"], new["professional_id"], user.id, user.professional_id)
+    current = coordinator_scopes(user)
+    wanted = current
+    if new["role"] != "coordinator" and user.role == "coordinator":
+        wanted = _NO_SCOPES
+    elif scopes is not None:
+        wanted = _checked_scopes(new["role"], *scopes, current=current)
 
     losing_admin = (
         user.role == "admin" and user.active and (new["role"] != "admin" or not new["active"])
@@ -199,18 +224,25 @@ def update_user(user: User, data: dict, expected_version: int | None, by: User) 
         for name in EDITABLE_FIELDS
         if getattr(user, name) != new[name]
     }
-    if not changes:
-        return {}
-    for name, (_old, value) in changes.items():
-        setattr(user, name, value)
-    if "active" in changes and not user.active:
-        # A deactivated account's open sessions end now.
-        user.session_token = auth_ops.new_session_token()
-    audit.record(
-        "user.update", "user", user.id, details={"username": user.username, "changes": changes}
-    )
+    if changes:
+        for name, (_old, value) in changes.items():
+            setattr(user, name, value)
+        if "active" in changes and not user.active:
+            # A deactivated account's open sessions end now.
+            user.session_token = auth_ops.new_session_token()
+        audit.record(
+            "user.update",
+            "user",
+            user.id,
+            details={"username": user.username, "changes": changes},
+        )
+    scope_changes = _replace_scopes(user, current, wanted)
+    if scope_changes and not changes:
+        # Scopes live in their own table: bump the account's version anyway, so that another
+        # administrator's stale form is refused instead of overwriting them.
+        flag_modified(user, "display_name")
     db.session.flush()
-    return changes
+    return {**changes, **scope_changes}
 
 
 def reset_password(user: User, new: str, confirm: str) -> None:
@@ -250,3 +282,129 @@ def reset_totp(user: User, by: User) -> None:
     user.totp_last_step = None
     audit.record("user.totp_reset", "user", user.id, details={"username": user.username})
     db.session.flush()
+
+
+# --- coordinators' scopes ------------------------------------------------------------------
+
+# (RCP ids, establishment ids), each sorted.
+Scopes = tuple[tuple[int, ...], tuple[int, ...]]
+_NO_SCOPES: Scopes = ((), ())
+
+
+def coordinator_scopes(user: User) -> Scopes:
+    """The RCPs and establishments a coordinator runs, as stored."""
+    rows = db.session.execute(
+        select(CoordinatorScope.rcp_id, CoordinatorScope.establishment_id).where(
+            CoordinatorScope.user_id == user.id
+        )
+    ).all()
+    return (
+        tuple(sorted(r.rcp_id for r in rows if r.rcp_id is not None)),
+        tuple(sorted(r.establishment_id for r in rows if r.establishment_id is not None)),
+    )
+
+
+def _ids(values: Iterable[int] | None) -> tuple[int, ...]:
+    return tuple(sorted({int(v) for v in values or ()}))
+
+
+# field -> (message for unknown ids, message for inactive ones)
+_SCOPE_MESSAGES = {
+    "rcp_ids": (
+        "RCP inconnue (n° {ids}) : rechargez la page.",
+        "RCP inactive : {names}. Réactivez-la dans l'annuaire avant de la confier à un compte "
+        "de coordination.",
+    ),
+    "establishment_ids": (
+        "Établissement inconnu (n° {ids}) : rechargez la page.",
+        "Établissement inactif : {names}. Réactivez-le dans l'annuaire avant de le confier à "
+        "un compte de coordination.",
+    ),
+}
+
+
+def _check_known(model, ids: tuple[int, ...], already: tuple[int, ...], field: str) -> None:
+    """Every id exists; one not already in the scope must be active (a closed RCP stays
+    listed until it is removed, but is not added)."""
+    if not ids:
+        return
+    unknown, inactive = _SCOPE_MESSAGES[field]
+    rows = {row.id: row for row in db.session.scalars(select(model).where(model.id.in_(ids)))}
+    missing = [str(i) for i in ids if i not in rows]
+    if missing:
+        raise DomainError(unknown.format(ids=", ".join(missing)), field=field)
+    closed = [rows[i].name for i in ids if i not in already and not rows[i].active]
+    if closed:
+        raise DomainError(inactive.format(names=", ".join(closed)), field=field)
+
+
+def _checked_scopes(role: str, rcp_ids, establishment_ids, current: Scopes) -> Scopes:
+    wanted = (_ids(rcp_ids), _ids(establishment_ids))
+    if role != "coordinator":
+        if any(wanted):
+            raise DomainError(
+                "Seul un compte « " + ROLE_LABELS["coordinator"] + " » coordonne des RCP ou "
+                "des établissements : retirez les RCP et établissements coordonnés, ou "
+                "choisissez ce rôle.",
+                field="rcp_ids" if wanted[0] else "establishment_ids",
+            )
+        return wanted
+    _check_known(Rcp, wanted[0], current[0], "rcp_ids")
+    _check_known(Establishment, wanted[1], current[1], "establishment_ids")
+    return wanted
+
+
+def _replace_scopes(user: User, old: Scopes, new: Scopes) -> dict:
+    """Replace the stored rows by ``new``; audit ``user.scopes`` with the old and new ids."""
+    if old == new:
+        return {}
+    db.session.execute(delete(CoordinatorScope).where(CoordinatorScope.user_id == user.id))
+    db.session.add_all(
+        [CoordinatorScope(user_id=user.id, rcp_id=rcp_id) for rcp_id in new[0]]
+        + [CoordinatorScope(user_id=user.id, establishment_id=e_id) for e_id in new[1]]
+    )
+    changes = {}
+    if old[0] != new[0]:
+        changes["rcp_ids"] = [list(old[0]), list(new[0])]
+    if old[1] != new[1]:
+        changes["establishment_ids"] = [list(old[1]), list(new[1])]
+    audit.record(
+        "user.scopes", "user", user.id, details={"username": user.username, "changes": changes}
+    )
+    db.session.flush()
+    return changes
+
+
+def set_coordinator_scopes(
+    user: User, rcp_ids: Iterable[int], establishment_ids: Iterable[int]
+) -> dict:
+    """Replace a coordinator's scopes (RCPs run, establishments whose RCPs they all run).
+
+    Only a coordinator has scopes; a coordinator without any sees no case at all. Returns
+    {"rcp_ids": [old, new], "establishment_ids": [old, new]} for what changed."""
+    current = coordinator_scopes(user)
+    wanted = _checked_scopes(user.role, rcp_ids, establishment_ids, current)
+    return _replace_scopes(user, current, wanted)
+
+
+def scope_summaries(users: Iterable[User]) -> dict[int, list[str]]:
+    """For the user list: each coordinator's scope as short labels (RCP names, « toutes les
+    RCP de <établissement> »), in one query."""
+    ids = [u.id for u in users if u.role == "coordinator"]
+    if not ids:
+        return {}
+    rows = db.session.execute(
+        select(CoordinatorScope.user_id, Rcp.name, Establishment.name)
+        .outerjoin(Rcp, Rcp.id == CoordinatorScope.rcp_id)
+        .outerjoin(Establishment, Establishment.id == CoordinatorScope.establishment_id)
+        .where(CoordinatorScope.user_id.in_(ids))
+    ).all()
+    # Establishments first (they say the most), then RCPs; sorted here, not by ORDER BY, whose
+    # NULL placement differs between SQLite and PostgreSQL.
+    ordered = sorted(rows, key=lambda r: (r.user_id, r[1] is not None, r[2] or "", r[1] or ""))
+    summaries: dict[int, list[str]] = {i: [] for i in ids}
+    for user_id, rcp_name, establishment_name in ordered:
+        summaries[user_id].append(
+            rcp_name if rcp_name else f"toutes les RCP de : {establishment_name}"
+        )
+    return summaries

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_user
 from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 from wtforms.fields.choices import SelectChoice
 
+from ..access.guards import allowed
 from ..auth.models import ROLE_LABELS, User
 from ..core import audit, conflict
 from ..core.converters import parse_version
@@ -15,7 +16,6 @@ from ..core.errors import Conflict, DomainError
 from ..core.forms import show_refusal
 from ..core.pagination import paginate, parse_page
 from ..core.patient_data import may_see_identities, no_patient_data
-from ..core.permissions import roles_required
 from ..core.timeutil import utcnow
 from ..directory.models import Professional
 from ..extensions import db
@@ -23,22 +23,20 @@ from . import audit_query
 from . import operations as ops
 from .forms import (
     NO_PROFESSIONAL,
+    SCOPE_HELP,
     STRENGTH_HELP,
-    AuditFilterForm,
     PasswordResetForm,
     UserCreateForm,
     UserEditForm,
     choices,
+    set_scope_choices,
 )
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 
 def _load_user(user_id: int, lock: bool = False) -> User:
-    user = db.session.get(User, user_id, with_for_update=lock or None)
-    if user is None:
-        abort(404)
-    return user
+    return db.get_or_404(User, user_id, with_for_update=lock or None)
 
 
 def _professional_choices(user: User | None) -> list[SelectChoice]:
@@ -68,7 +66,7 @@ def _professional_choice(professional_id: int | None) -> int:
 
 @bp.route("/utilisateurs")
 @no_patient_data
-@roles_required("admin")
+@allowed("accounts")
 def users():
     role = request.args.get("role", "")
     query = " ".join(request.args.get("q", "").split())[:120]
@@ -89,16 +87,23 @@ def users():
         )
     page = paginate(stmt, parse_page(request.args.get("page")), current_app.config["RCP_PAGE_SIZE"])
     return render_template(
-        "admin/users.html", page=page, role=role, q=query, role_labels=ROLE_LABELS, now=utcnow()
+        "admin/users.html",
+        page=page,
+        role=role,
+        q=query,
+        role_labels=ROLE_LABELS,
+        now=utcnow(),
+        scopes=ops.scope_summaries(page.items),
     )
 
 
 @bp.route("/utilisateurs/nouveau", methods=["GET", "POST"])
 @no_patient_data
-@roles_required("admin")
+@allowed("accounts")
 def user_new():
     form = UserCreateForm()
     form.professional_id.choices = _professional_choices(None)
+    set_scope_choices(form, ((), ()))
     if form.validate_on_submit():
         try:
             user = ops.create_user(
@@ -110,27 +115,35 @@ def user_new():
                 active=form.active.data,
                 password=form.password.data,
                 confirm=form.confirm.data,
+                rcp_ids=form.rcp_ids.data,
+                establishment_ids=form.establishment_ids.data,
             )
         except DomainError as error:
             show_refusal(form, error)
         else:
-            db.session.commit()
             flash(f"Compte « {user.username} » créé.", "success")
             return redirect(url_for("admin.users"))
     return render_template(
-        "admin/user_form.html", form=form, user=None, password_help=STRENGTH_HELP
+        "admin/user_form.html",
+        form=form,
+        user=None,
+        password_help=STRENGTH_HELP,
+        scope_help=SCOPE_HELP,
     )
 
 
 @bp.route("/utilisateurs/<int:user_id>/modifier", methods=["GET", "POST"])
 @no_patient_data
-@roles_required("admin")
+@allowed("accounts")
 def user_edit(user_id: int):
     user = _load_user(user_id, lock=request.method == "POST")
     form = UserEditForm(obj=user if request.method == "GET" else None)
     form.professional_id.choices = _professional_choices(user)
+    scopes = ops.coordinator_scopes(user)
+    set_scope_choices(form, scopes)
     if request.method == "GET":
         form.professional_id.data = _professional_choice(user.professional_id)
+        form.rcp_ids.data, form.establishment_ids.data = list(scopes[0]), list(scopes[1])
         form.version.data = str(user.version)
     if form.validate_on_submit():
         version = form.version.data
@@ -146,6 +159,7 @@ def user_edit(user_id: int):
                 },
                 expected_version=parse_version(version),
                 by=current_user,
+                scopes=(form.rcp_ids.data, form.establishment_ids.data),
             )
         except Conflict:
             conflict.keep_typed_values(
@@ -156,31 +170,35 @@ def user_edit(user_id: int):
                 raise
             show_refusal(form, error)
         else:
-            db.session.commit()
             flash(
                 f"Compte « {user.username} » enregistré." if changes else "Aucune modification.",
                 "success" if changes else "info",
             )
             return redirect(url_for("admin.users"))
     return render_template(
-        "admin/user_form.html", form=form, user=user, password_help=STRENGTH_HELP, now=utcnow()
+        "admin/user_form.html",
+        form=form,
+        user=user,
+        password_help=STRENGTH_HELP,
+        scope_help=SCOPE_HELP,
+        scoped=any(scopes),
+        now=utcnow(),
     ), conflict.status(form)
 
 
 @bp.route("/utilisateurs/<int:user_id>/deverrouiller", methods=["POST"])
 @no_patient_data
-@roles_required("admin")
+@allowed("accounts")
 def user_unlock(user_id: int):
     user = _load_user(user_id, lock=True)
     ops.unlock_user(user)
-    db.session.commit()
     flash(f"Compte « {user.username} » déverrouillé.", "success")
     return redirect(url_for("admin.user_edit", user_id=user.id))
 
 
 @bp.route("/utilisateurs/<int:user_id>/reinitialiser-double-authentification", methods=["POST"])
 @no_patient_data
-@roles_required("admin")
+@allowed("accounts")
 def user_reset_totp(user_id: int):
     user = _load_user(user_id, lock=True)
     try:
@@ -189,7 +207,6 @@ def user_reset_totp(user_id: int):
         db.session.rollback()
         flash(error.message, "danger")
     else:
-        db.session.commit()
         flash(
             f"Double authentification de « {user.username} » réinitialisée : un nouvel "
             "enrôlement sera demandé.",
@@ -200,7 +217,7 @@ def user_reset_totp(user_id: int):
 
 @bp.route("/utilisateurs/<int:user_id>/mot-de-passe", methods=["GET", "POST"])
 @no_patient_data
-@roles_required("admin")
+@allowed("accounts")
 def user_password(user_id: int):
     user = _load_user(user_id, lock=request.method == "POST")
     form = PasswordResetForm()
@@ -210,7 +227,6 @@ def user_password(user_id: int):
         except DomainError as error:
             show_refusal(form, error)
         else:
-            db.session.commit()
             if user.id == current_user.id:
                 login_user(user)  # an admin resetting their own password stays logged in here
             flash(
@@ -226,17 +242,10 @@ def user_password(user_id: int):
 
 @bp.route("/audit")
 @no_patient_data
-@roles_required("admin")
+@allowed("accounts")
 def audit_log():
-    form = AuditFilterForm(formdata=request.args)
-    form.object_type.choices = choices(
-        [("", "Tous")] + [(t, t) for t in audit_query.object_types()]
-    )
-    form.validate()
-    page = paginate(
-        audit_query.filtered_entries(form),
-        parse_page(request.args.get("page")),
-        current_app.config["RCP_PAGE_SIZE"],
+    form, page = audit_query.filtered_page(
+        request.args, parse_page(request.args.get("page")), current_app.config["RCP_PAGE_SIZE"]
     )
     return render_template(
         "admin/audit_log.html",
@@ -253,7 +262,7 @@ def audit_log():
 
 @bp.route("/audit/verification")
 @no_patient_data
-@roles_required("admin")
+@allowed("accounts")
 def audit_verify():
     report = audit.verify_chain()
     return render_template("admin/audit_verify.html", report=report)

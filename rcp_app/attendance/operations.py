@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
+from ..access import rules
 from ..core import audit
 from ..core.converters import parse_id
 from ..core.errors import Conflict, DomainError, PermissionDenied
@@ -44,10 +45,10 @@ def can_manage(user, rcp: Rcp) -> bool:
     """The coordinator role, or the RCP's coordinating physician (user.professional_id)."""
     if user is None or not getattr(user, "is_authenticated", False):
         return False
-    if user.has_role("coordinator"):
-        return True
+    if user.role == "coordinator":
+        return rules.runs_rcp(user, rcp.id)  # a secretariat runs its own RCPs only
     return (
-        user.has_role("physician")
+        user.role == "physician"
         and user.professional_id is not None
         and user.professional_id == rcp.coordinator_id
     )

@@ -8,10 +8,11 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from ..access import care_team
+from ..access.guards import allowed, require
 from ..core.errors import DomainError
 from ..core.forms import show_refusal
 from ..core.patient_data import no_patient_data, shows_patient_data
-from ..core.permissions import roles_required
 from ..extensions import db
 from ..meetings.models import MeetingSession
 from ..terminology.builtin import SPECIALTY
@@ -22,19 +23,16 @@ from .models import Attendance
 
 bp = Blueprint("attendance", __name__)
 
-VIEWERS = ("coordinator", "physician")
-
 
 def _session(session_id: int) -> MeetingSession:
-    session = db.session.get(MeetingSession, session_id)
-    if session is None:
-        abort(404)
+    session = db.get_or_404(MeetingSession, session_id)
+    require("view", session)
     return session
 
 
 def _attendance(session: MeetingSession, attendance_id: int) -> Attendance:
-    attendance = db.session.get(Attendance, attendance_id)
-    if attendance is None or attendance.session_id != session.id:
+    attendance = db.get_or_404(Attendance, attendance_id)
+    if attendance.session_id != session.id:
         abort(404)
     return attendance
 
@@ -42,10 +40,17 @@ def _attendance(session: MeetingSession, attendance_id: int) -> Attendance:
 def _case(session: MeetingSession, case_id: int):
     from ..cases.models import Case
 
-    case = db.session.get(Case, case_id)
-    if case is None or case.id not in {c.id for c in ops.session_cases(session)}:
+    case = db.get_or_404(Case, case_id)
+    if case.id not in {c.id for c in ops.session_cases(session)}:
         abort(404)
+    require("view", case)
     return case
+
+
+def _visible(cases: list) -> list:
+    """The session's cases whose patients the user may see (rcp_app/access)."""
+    shown = care_team.case_ids_among(current_user, [c.id for c in cases])
+    return [c for c in cases if c.id in shown]
 
 
 def _back(session: MeetingSession, anchor: str | None = None):
@@ -56,7 +61,7 @@ def _render(session: MeetingSession, form: AttendanceForm | None = None):
     labels = ops.specialty_labels()
     attendances = ops.session_attendances(session)
     attendees = ops.attendees_of(attendances)
-    cases = ops.session_cases(session)
+    cases = _visible(ops.session_cases(session))
     extras = ops.case_specialties([c.id for c in cases])
     if form is None:
         form = AttendanceForm(formdata=None)
@@ -70,7 +75,7 @@ def _render(session: MeetingSession, form: AttendanceForm | None = None):
         case_form.set_choices(specialty_choices)
         case_forms[case.id] = case_form
     ops.record_page_view(session, cases)
-    html = render_template(
+    return render_template(
         "attendance/page.html",
         session=session,
         rcp=session.rcp,
@@ -86,20 +91,18 @@ def _render(session: MeetingSession, form: AttendanceForm | None = None):
         case_forms=case_forms,
         can_manage=ops.can_manage(current_user, session.rcp),
     )
-    db.session.commit()
-    return html
 
 
 @bp.route("/seances/<int:session_id>/presences", methods=["GET"])
 @shows_patient_data
-@roles_required(*VIEWERS)
+@allowed("meetings.view")
 def page(session_id: int):
     return _render(_session(session_id))
 
 
 @bp.route("/seances/<int:session_id>/emargement")
 @no_patient_data  # cases by agenda position and number only: the sheet goes round the room
-@roles_required(*VIEWERS)
+@allowed("meetings.view")
 def sheet(session_id: int):
     """The attendance sheet (« feuille d'émargement ») to print and sign: an HTML page with a
     print style sheet, printed (or saved as PDF) by the browser."""
@@ -126,7 +129,7 @@ def sheet(session_id: int):
 
 @bp.route("/seances/<int:session_id>/presences", methods=["POST"])
 @shows_patient_data
-@roles_required(*VIEWERS)
+@allowed("meetings.view")
 def add(session_id: int):
     session = _session(session_id)
     ops.check_can_manage(current_user, session.rcp)  # 403 before reading the form
@@ -146,7 +149,6 @@ def add(session_id: int):
             show_refusal(form, error)
         else:
             name = attendance.professional.display_name
-            db.session.commit()
             flash(f"Présence de {name} enregistrée.", "success")
             return _back(session, "presents")
     return _render(session, form)
@@ -163,7 +165,6 @@ def _small_action(session: MeetingSession, action, success: str, anchor: str = "
         db.session.rollback()
         flash(error.message, "danger")
         return _back(session, anchor)
-    db.session.commit()
     flash(
         success if changed is not False else "Aucune modification.",
         "success" if changed is not False else "info",
@@ -173,7 +174,7 @@ def _small_action(session: MeetingSession, action, success: str, anchor: str = "
 
 @bp.route("/seances/<int:session_id>/presences/<int:attendance_id>/mode", methods=["POST"])
 @no_patient_data
-@roles_required(*VIEWERS)
+@allowed("meetings.view")
 def set_mode(session_id: int, attendance_id: int):
     session = _session(session_id)
     attendance = _attendance(session, attendance_id)
@@ -186,7 +187,7 @@ def set_mode(session_id: int, attendance_id: int):
 
 @bp.route("/seances/<int:session_id>/presences/<int:attendance_id>/quorum", methods=["POST"])
 @no_patient_data
-@roles_required(*VIEWERS)
+@allowed("meetings.view")
 def set_quorum_member(session_id: int, attendance_id: int):
     session = _session(session_id)
     attendance = _attendance(session, attendance_id)
@@ -200,7 +201,7 @@ def set_quorum_member(session_id: int, attendance_id: int):
 
 @bp.route("/seances/<int:session_id>/presences/<int:attendance_id>/depart", methods=["POST"])
 @no_patient_data
-@roles_required(*VIEWERS)
+@allowed("meetings.view")
 def depart(session_id: int, attendance_id: int):
     session = _session(session_id)
     attendance = _attendance(session, attendance_id)
@@ -213,7 +214,7 @@ def depart(session_id: int, attendance_id: int):
 
 @bp.route("/seances/<int:session_id>/presences/<int:attendance_id>/supprimer", methods=["POST"])
 @no_patient_data
-@roles_required(*VIEWERS)
+@allowed("meetings.view")
 def remove(session_id: int, attendance_id: int):
     session = _session(session_id)
     attendance = _attendance(session, attendance_id)
@@ -226,7 +227,7 @@ def remove(session_id: int, attendance_id: int):
 
 @bp.route("/seances/<int:session_id>/dossiers/<int:case_id>/specialites", methods=["POST"])
 @no_patient_data
-@roles_required(*VIEWERS)
+@allowed("meetings.view")
 def case_specialty_add(session_id: int, case_id: int):
     session = _session(session_id)
     case = _case(session, case_id)
@@ -241,7 +242,7 @@ def case_specialty_add(session_id: int, case_id: int):
 
 @bp.route("/seances/<int:session_id>/dossiers/<int:case_id>/specialites/retirer", methods=["POST"])
 @no_patient_data
-@roles_required(*VIEWERS)
+@allowed("meetings.view")
 def case_specialty_remove(session_id: int, case_id: int):
     session = _session(session_id)
     case = _case(session, case_id)

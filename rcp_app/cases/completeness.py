@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from ..core.timeutil import PARIS, to_paris
 from ..extensions import db
-from . import biomarkers
+from ..staging import biomarkers
 from .models import Case, RcpRequiredItem, Tumour
 
 G8_AGE = 70

@@ -12,9 +12,9 @@ from sqlalchemy import select
 from ..core.text import forbidden_character
 from ..core.timeutil import format_date
 from ..extensions import db
+from ..staging import biomarkers
 from ..terminology import builtin as vs
 from ..terminology.models import Concept
-from . import biomarkers
 from .models import Case, Tumour
 from .operations import SCALARS
 

@@ -26,9 +26,9 @@ from ..core.forms import BaseForm, RowForm, VersionField
 from ..directory.models import Professional, Rcp
 from ..extensions import db
 from ..meetings.models import MeetingSession
+from ..staging import biomarkers
 from ..terminology import builtin as vs
 from ..terminology.models import active_concepts, concept_choices
-from . import biomarkers
 from .models import ATTACHMENT_KINDS, DISCOVERY, TREATMENT_STATUSES
 from .status import STATUS_LABELS
 from .validation import EDITIONS, GP_SPECIALTY, NATURES
@@ -144,6 +144,9 @@ class CaseForm(BaseForm):
     patient_informed_by = StringField("Informé par")
     patient_non_opposition = BooleanField(
         "Le patient ne s'oppose pas à la présentation de son dossier en RCP"
+    )
+    patient_sharing_objection = BooleanField(
+        "Le patient s'oppose au partage de ses données au-delà de l'équipe qui le prend en charge"
     )
     tumour_rows = FieldList(FormField(TumourRowForm), min_entries=1)
     treatment_rows = FieldList(FormField(TreatmentRowForm), min_entries=1)

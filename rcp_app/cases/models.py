@@ -38,6 +38,8 @@ ATTACHMENT_KINDS = {
     "other": "Autre",
 }
 STAGE_BASES = {"clinical": "clinique (cTNM)", "pathological": "pathologique (pTNM)"}
+# Cases an RCP's usual members see (rcp_app/access): submitted, the patient not objecting.
+SHARED_WITH_RCP = "submitted_at IS NOT NULL AND NOT patient_sharing_objection"
 # Statuses before which the submission data may be incomplete.
 _UNSUBMITTED = "status IN ('draft', 'withdrawn')"
 
@@ -105,6 +107,24 @@ class Case(db.Model):
         Index("ix_cases_rcp_status_recent", "rcp_id", "status", "created_at", "id"),
         Index("ix_cases_created_by_recent", "created_by_id", "created_at", "id"),
         Index("ix_cases_requester_recent", "requester_id", "created_at", "id"),
+        # The care team of a physician (rcp_app/access/care_team.py): each path read from an
+        # index alone (index-only scans of (key, patient_id)).
+        Index("ix_cases_created_by_patient", "created_by_id", "patient_id"),
+        Index("ix_cases_requester_patient", "requester_id", "patient_id"),
+        Index(
+            "ix_cases_rcp_patient_shared",
+            "rcp_id",
+            "patient_id",
+            postgresql_where=text(SHARED_WITH_RCP),
+            sqlite_where=text(SHARED_WITH_RCP),
+        ),
+        Index(
+            "ix_cases_rcp_patient_submitted",
+            "rcp_id",
+            "patient_id",
+            postgresql_where=text("submitted_at IS NOT NULL"),
+            sqlite_where=text("submitted_at IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -168,6 +188,9 @@ class Case(db.Model):
     patient_informed_on: Mapped[date | None] = mapped_column()
     patient_informed_by: Mapped[str] = mapped_column(String(200), default="")
     patient_non_opposition: Mapped[bool] = mapped_column(default=False)
+    # The patient objects to sharing beyond the team that treats them: the RCP's usual members
+    # and delegates do not see this patient through this case (rcp_app/access).
+    patient_sharing_objection: Mapped[bool] = mapped_column(default=False)
     version: Mapped[int] = mapped_column(default=1)
 
     patient: Mapped[Patient] = relationship()
@@ -300,7 +323,7 @@ class OtherStaging(db.Model):
 
 
 class Biomarker(db.Model):
-    """One site-specific value of a tumour; codes and checks in cases/biomarkers.py."""
+    """One site-specific value of a tumour; codes and checks in staging/biomarkers.py."""
 
     __tablename__ = "tumour_biomarkers"
     __table_args__ = (UniqueConstraint("tumour_id", "code"),)

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from ..core import audit
-from ..core.converters import parse_version
+from ..core.conflict import check_version
 from ..core.errors import Conflict, DomainError
 from ..core.timeutil import utcnow
 from ..extensions import db
@@ -56,6 +56,7 @@ SCALARS = (
     "gp_unknown",
     "patient_informed_on",
     "patient_non_opposition",
+    "patient_sharing_objection",
     *(name for name, _, _ in TEXTS),
     *(name for name, _, _ in LINES),
 )
@@ -103,8 +104,7 @@ def check_editable(case: Case) -> None:
 
 def _check_version(case: Case, expected_version) -> None:
     db.session.refresh(case, with_for_update=True)
-    if parse_version(expected_version) != case.version:
-        raise StaleCase(STALE)
+    check_version(expected_version, case.version, StaleCase(STALE))
 
 
 def check_transition(case: Case, target: str) -> None:

@@ -12,7 +12,7 @@ STATUS_LABELS = {
     "draft": "Brouillon",
     "submitted": "Soumis",
     "withdrawn": "Retiré",
-    # Agenda (meetings/agenda.py): on a session's agenda, postponed to the next session's pool
+    # Agenda (agenda/operations.py): on a session's agenda, postponed to the next session's pool
     # (its session_id is then the next session), refused by the coordinator with a reason.
     "scheduled": "Inscrit à l'ordre du jour",
     "postponed": "Reporté",

@@ -19,10 +19,10 @@ from ..directory.models import Professional, Rcp
 from ..extensions import db
 from ..meetings.models import MeetingSession
 from ..patients.models import Patient
-from ..staging import EDITIONS
+from ..staging import EDITIONS, biomarkers
 from ..terminology import builtin as vs
 from ..terminology.models import Concept
-from . import biomarkers, values
+from . import values
 from .models import DISCOVERY, TREATMENT_STATUSES, Case
 
 GP_SPECIALTY = "G15_10/SM26"
@@ -63,6 +63,7 @@ FLAGS = (
     "progression_regional",
     "progression_distant",
     "patient_non_opposition",
+    "patient_sharing_objection",
 )
 TUMOUR_TEXT_FIELDS = (
     "diagnosis_date",

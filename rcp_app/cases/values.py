@@ -7,46 +7,15 @@ shown next to the field.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import date
 
+from ..core import dates
 from ..core.text import clean_spaces
-from ..core.timeutil import PARIS
-
-DATE_FORMATS = ("%d/%m/%Y", "%Y-%m-%d")
-EARLIEST = date(1900, 1, 1)
-
-
-def today() -> date:
-    return datetime.now(PARIS).date()
 
 
 def parse_date(raw, label: str, *, past: bool = True) -> date | None:
-    """dd/mm/yyyy (or yyyy-mm-dd from a date picker); not in the future when ``past``."""
-    if isinstance(raw, datetime):
-        raw = raw.date()
-    if isinstance(raw, date):
-        value = raw
-    else:
-        text = (raw or "").strip()
-        if not text:
-            return None
-        value = None
-        for fmt in DATE_FORMATS:
-            try:
-                value = datetime.strptime(text, fmt).date()
-                break
-            except ValueError:
-                continue
-        if value is None:
-            raise ValueError(
-                f"{label} : « {text} » n'est pas une date valide ; saisissez-la au format "
-                "jj/mm/aaaa."
-            )
-    if value < EARLIEST:
-        raise ValueError(f"{label} ({value:%d/%m/%Y}) est antérieure au 01/01/1900.")
-    if past and value > today():
-        raise ValueError(f"{label} ({value:%d/%m/%Y}) ne peut pas être dans le futur.")
-    return value
+    """core/dates.py's rule; a clinical date is in the past unless said otherwise."""
+    return dates.parse_date(raw, label, past=past)
 
 
 def parse_int(raw, low: int, high: int, message: str) -> int | None:

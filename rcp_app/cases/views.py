@@ -1,7 +1,8 @@
 """Case pages: list, registration, detail, edit, submit, withdraw, attachments.
 
-Physicians and coordinators see and edit every case (a choice of this issue: RCP membership is
-not modelled yet); GPs and administrators get 403.
+Physicians see the cases of their care teams' patients and coordinators those of the RCPs they
+run; editing is for the case's authors and secretariat (rcp_app/access). GPs, administrators and
+the dpo get 403.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from flask import (
 from flask_login import current_user
 from sqlalchemy import func, select
 
+from ..access.guards import allowed, require
 from ..core import conflict
 from ..core.audit import AuditEntry
 from ..core.converters import parse_id, parse_int
@@ -29,17 +31,17 @@ from ..core.errors import DomainError, render_error
 from ..core.forms import show_refusal
 from ..core.pagination import COUNT_LIMIT, parse_page
 from ..core.patient_data import no_patient_data, shows_patient_data
-from ..core.permissions import roles_required
 from ..core.timeutil import utcnow
-from ..core.transactions import release
+from ..core.transactions import keep_despite_error, on_rollback, release
 from ..core.uploads import accepts_upload
 from ..directory.models import Rcp
 from ..extensions import db
 from ..meetings import operations as sessions_ops
 from ..patients import operations as patients_ops
 from ..patients.models import Patient
+from ..staging import biomarkers
 from ..terminology import builtin as vs
-from . import attachments, biomarkers, completeness, queries
+from . import attachments, completeness, queries
 from . import operations as ops
 from .display import (
     ADAPT,
@@ -66,20 +68,41 @@ from .validation import CaseInvalid
 
 bp = Blueprint("cases", __name__)
 
-ROLES = ("coordinator", "physician")
 ROW_ACTIONS = ("add_tumour", "add_treatment", "add_staging", "refresh")
 
 
 @bp.app_template_global("case_timeline")
 def case_timeline(patient: Patient) -> list[Case]:
-    return queries.patient_timeline(patient.id)
+    return queries.patient_timeline(patient.id, current_user)
 
 
-def _load(case_id: int) -> Case:
-    case = db.session.get(Case, case_id)
-    if case is None:
-        abort(404)
+@bp.app_template_global("rcp_minimal_items")
+def rcp_minimal_items(rcp: Rcp) -> dict:
+    """The RCP page's « Données minimales exigées » (directory/rcp_detail.html): the labels of
+    the items a case must hold, and whether they are the defaults of the RCP's nature. The
+    directory, below this package, shows them without importing it."""
+    configured = completeness.configured_items([rcp.id])
+    return {
+        "labels": [
+            completeness.ITEMS[code].label for code in completeness.required_items(rcp, configured)
+        ],
+        "uses_default": rcp.id not in configured,
+    }
+
+
+def _load(case_id: int, action: str = "view") -> Case:
+    """The case, 404 if absent, 403 unless the user may ``action`` it (rcp_app/access)."""
+    case = db.get_or_404(Case, case_id)
+    require(action, case)
     return case
+
+
+def _load_attachment(case: Case, attachment_id: int) -> Attachment:
+    """One of ``case``'s attachments, 404 otherwise (another case's id in the URL)."""
+    attachment = db.get_or_404(Attachment, attachment_id)
+    if attachment.case_id != case.id:
+        abort(404)
+    return attachment
 
 
 def _arg_id(name: str) -> int | None:
@@ -115,8 +138,7 @@ def _render_form(form, patient, rcp, case=None, status=200, context=None):
     set_choices(form, rcp, sessions, now, case)
     labels = DisplayLabels()
     labels.add_form(form)
-    # Rendered before the commit (the audit row), which would expire the loaded rows.
-    html = render_template(
+    return render_template(
         "cases/form.html",
         form=form,
         patient=patient,
@@ -125,9 +147,7 @@ def _render_form(form, patient, rcp, case=None, status=200, context=None):
         labels=labels.load(),
         vs=vs,
         biomarkers=biomarkers,
-    )
-    db.session.commit()
-    return html, status
+    ), status
 
 
 # --- list ------------------------------------------------------------------------------------
@@ -135,7 +155,7 @@ def _render_form(form, patient, rcp, case=None, status=200, context=None):
 
 @bp.route("/dossiers")
 @shows_patient_data
-@roles_required(*ROLES)
+@allowed("clinical")
 def index():
     filters = CaseFilterForm(request.args)
     filters.validate()  # GET filters: a refused value gets its French message, and is ignored
@@ -147,6 +167,7 @@ def index():
         current_user.id if mine else None,
         current_user.professional_id,
         patient_query=query,
+        user=current_user,
     )
     page = queries.list_cases(
         stmt,
@@ -160,12 +181,11 @@ def index():
             "patient_search": patients_ops.search_criteria(query, None),
         },
         count_limit=COUNT_LIMIT,
+        # A physician's team condition is set up once for keys and count (cases/queries.py).
+        by_key=current_user.role == "physician" and not mine,
     )
     missing = completeness.missing_by_case(page.items)
-    # Rendered before the commit, which would expire the loaded rows (one query per row).
-    html = render_template("cases/index.html", page=page, filters=filters, missing=missing)
-    db.session.commit()
-    return html
+    return render_template("cases/index.html", page=page, filters=filters, missing=missing)
 
 
 # --- registration ----------------------------------------------------------------------------
@@ -177,24 +197,24 @@ def _choose_patient(rcp_id: int | None):
     page = None
     if query:
         page = patients_ops.search_patients(
-            query, None, parse_page(request.args.get("page")), current_app.config["RCP_PAGE_SIZE"]
+            query,
+            None,
+            parse_page(request.args.get("page")),
+            current_app.config["RCP_PAGE_SIZE"],
+            current_user,
         )
-    # Rendered before the commit, which would expire the loaded rows (one query per row).
-    html = render_template("cases/new_patient.html", form=form, page=page, rcp_id=rcp_id)
-    db.session.commit()
-    return html
+    return render_template("cases/new_patient.html", form=form, page=page, rcp_id=rcp_id)
 
 
 def _choose_rcp(patient: Patient):
     rcps = db.session.scalars(select(Rcp).where(Rcp.active.is_(True)).order_by(Rcp.name)).all()
     patients_ops.record_view(patient, context="case_new")
-    db.session.commit()
     return render_template("cases/new_rcp.html", patient=patient, rcps=rcps)
 
 
 @bp.route("/dossiers/nouveau", methods=["GET", "POST"])
 @shows_patient_data
-@roles_required(*ROLES)
+@allowed("clinical")
 def new():
     patient_id, rcp_id = _arg_id("patient_id"), _arg_id("rcp_id")
     patient = db.session.get(Patient, patient_id) if patient_id else None
@@ -209,9 +229,7 @@ def new():
         default = sessions_ops.default_session(rcp.id)
         form = CaseForm(data=form_data(None, rcp=rcp, user=current_user, session=default))
         return _render_form(form, patient, rcp)
-    # The calendar first, in its own transaction: a refused form must not undo it.
-    if sessions_ops.ensure_upcoming_sessions(rcp):
-        db.session.commit()
+    sessions_ops.ensure_upcoming_sessions(rcp)
     form = CaseForm()
     if _row_action(form):
         return _render_form(form, patient, rcp)
@@ -226,8 +244,9 @@ def new():
             )
         except DomainError as error:
             show_refusal(form, error)
+            # The refusal undid the whole request: the calendar too, which the form lists.
+            sessions_ops.ensure_upcoming_sessions(rcp)
         else:
-            db.session.commit()
             if case.status == "submitted":
                 flash(_submitted_message(case), "warning" if case.is_late else "success")
             else:
@@ -261,9 +280,6 @@ def _render_detail(case: Case, attachment_form=None, status=200, withdraw=None):
             history.where(AuditEntry.action == "case.view").order_by(None).subquery()
         )
     )
-    from ..fiches.models import Fiche
-
-    fiche = db.session.scalar(select(Fiche).where(Fiche.case_id == case.id))
     attachments_frozen = attachments.agenda_published(case)
     labels = DisplayLabels()
     labels.add_case(case)
@@ -272,7 +288,6 @@ def _render_detail(case: Case, attachment_form=None, status=200, withdraw=None):
         render_template(
             "cases/detail.html",
             case=case,
-            fiche=fiche,
             missing=completeness.missing_items(case),
             frozen=ops.is_frozen(case),
             stage_notes={t.id: stage_notes(t) for t in case.tumours},
@@ -306,19 +321,18 @@ def _render_detail(case: Case, attachment_form=None, status=200, withdraw=None):
 
 @bp.route("/dossiers/<int:case_id>")
 @shows_patient_data
-@roles_required(*ROLES)
+@allowed("clinical")
 def detail(case_id: int):
     case = _load(case_id)
     ops.record_view(case)
-    db.session.commit()
     return _render_detail(case)
 
 
 @bp.route("/dossiers/<int:case_id>/modifier", methods=["GET", "POST"])
 @shows_patient_data
-@roles_required(*ROLES)
+@allowed("clinical")
 def edit(case_id: int):
-    case = _load(case_id)
+    case = _load(case_id, "edit")
     ops.check_editable(case)  # 409 page otherwise
     if request.method == "GET":
         form = CaseEditForm(data=form_data(case))
@@ -343,7 +357,6 @@ def edit(case_id: int):
         except DomainError as error:
             show_refusal(form, error)
         else:
-            db.session.commit()
             if request.form.get("action") == "submit":
                 flash(_submitted_message(case), "warning" if case.is_late else "success")
             else:
@@ -357,9 +370,9 @@ def edit(case_id: int):
 
 @bp.route("/dossiers/<int:case_id>/soumettre", methods=["POST"])
 @no_patient_data
-@roles_required(*ROLES)
+@allowed("clinical")
 def submit(case_id: int):
-    case = _load(case_id)
+    case = _load(case_id, "edit")
     try:
         ops.submit_case(case, request.form.get("version", ""))
     except (CaseInvalid, ops.StaleCase):
@@ -370,7 +383,6 @@ def submit(case_id: int):
         db.session.rollback()
         flash(error.message, "danger")
         return redirect(url_for(".detail", case_id=case.id))
-    db.session.commit()
     flash(_submitted_message(case), "warning" if case.is_late else "success")
     return redirect(url_for(".detail", case_id=case.id))
 
@@ -390,9 +402,9 @@ def _case_invalid(error: CaseInvalid):
 
 @bp.route("/dossiers/<int:case_id>/retirer", methods=["GET", "POST"])
 @shows_patient_data
-@roles_required(*ROLES)
+@allowed("clinical")
 def withdraw(case_id: int):
-    case = _load(case_id)
+    case = _load(case_id, "edit")
     if request.method == "GET":
         ops.check_transition(case, "withdrawn")
         form = WithdrawForm(formdata=None)
@@ -407,7 +419,6 @@ def withdraw(case_id: int):
                 raise
             show_refusal(form, error)
         else:
-            db.session.commit()
             flash(f"Dossier n° {case.id} retiré.", "success")
             return redirect(url_for(".detail", case_id=case.id))
     return _render_withdraw(case, form)
@@ -416,9 +427,7 @@ def withdraw(case_id: int):
 def _render_withdraw(case: Case, form):
     """The withdrawal form names the patient (a refused one too): audited."""
     ops.record_view(case, context="withdraw")
-    html = render_template("cases/withdraw.html", case=case, form=form)
-    db.session.commit()
-    return html
+    return render_template("cases/withdraw.html", case=case, form=form)
 
 
 # --- attachments -----------------------------------------------------------------------------
@@ -431,7 +440,7 @@ def _attachments_root() -> str:
 @bp.route("/dossiers/<int:case_id>/pieces-jointes", methods=["POST"])
 @shows_patient_data
 @accepts_upload("RCP_MAX_ATTACHMENT_BYTES")
-@roles_required(*ROLES)
+@allowed("clinical")
 def attachment_upload(case_id: int):
     max_bytes = current_app.config["RCP_MAX_ATTACHMENT_BYTES"]
     upload = request.files.get("file")
@@ -439,7 +448,7 @@ def attachment_upload(case_id: int):
     # The PDF check is CPU work: done first, with no transaction (no SQLite write lock) open.
     release()
     refusal = attachments.pdf_refusal(data, max_bytes)
-    case = _load(case_id)
+    case = _load(case_id, "edit")
     form = AttachmentForm()
     if form.validate_on_submit():
         try:
@@ -458,26 +467,22 @@ def attachment_upload(case_id: int):
                 raise
             show_refusal(form, error)
         else:
-            try:
-                db.session.commit()
-            except Exception:
-                attachments.discard(_attachments_root(), attachment)
-                raise
+            # The file is on disk already: if the request's transaction does not commit, no
+            # row will ever point at it.
+            root = _attachments_root()
+            on_rollback(lambda: attachments.discard(root, attachment))
             flash(f"Pièce jointe « {attachment.original_name} » ajoutée.", "success")
             return redirect(url_for(".detail", case_id=case.id, _anchor="pieces-jointes"))
     ops.record_view(case, context="attachment_refused")
-    db.session.commit()
     return _render_detail(case, attachment_form=form)
 
 
 @bp.route("/dossiers/<int:case_id>/pieces-jointes/<int:attachment_id>")
 @shows_patient_data
-@roles_required(*ROLES)
+@allowed("clinical")
 def attachment_download(case_id: int, attachment_id: int):
     case = _load(case_id)
-    attachment = db.session.get(Attachment, attachment_id)
-    if attachment is None or attachment.case_id != case.id:
-        abort(404)
+    attachment = _load_attachment(case, attachment_id)
     if attachment.withdrawn_at is not None and not attachments.can_see_withdrawn(current_user):
         return render_error(
             404,
@@ -487,9 +492,8 @@ def attachment_download(case_id: int, attachment_id: int):
     try:
         data = attachments.read_for_download(case, attachment, _attachments_root())
     except attachments.AttachmentDamaged as damaged:
-        db.session.commit()  # the integrity_failed audit row
+        keep_despite_error()  # the integrity_failed audit row
         return render_error(damaged.status_code, damaged.message)
-    db.session.commit()
     response = send_file(
         io.BytesIO(data),
         mimetype="application/pdf",
@@ -505,12 +509,10 @@ def attachment_download(case_id: int, attachment_id: int):
 
 @bp.route("/dossiers/<int:case_id>/pieces-jointes/<int:attachment_id>/retirer", methods=["POST"])
 @shows_patient_data
-@roles_required(*ROLES)
+@allowed("clinical")
 def attachment_withdraw(case_id: int, attachment_id: int):
-    case = _load(case_id)
-    attachment = db.session.get(Attachment, attachment_id)
-    if attachment is None or attachment.case_id != case.id:
-        abort(404)
+    case = _load(case_id, "edit")
+    attachment = _load_attachment(case, attachment_id)
     form = AttachmentWithdrawForm(prefix=f"retrait{attachment.id}")
     if form.validate_on_submit():
         try:
@@ -518,15 +520,12 @@ def attachment_withdraw(case_id: int, attachment_id: int):
         except DomainError as error:
             if error.field is None:
                 raise  # 403 (not the uploader) or 409 (already withdrawn, agenda published)
-            db.session.rollback()
-            form.reason.errors = [*form.reason.errors, error.message]  # prefixed field name
+            show_refusal(form, error)
         else:
-            db.session.commit()
             flash(f"Pièce jointe « {attachment.original_name} » retirée du dossier.", "success")
             return redirect(url_for(".detail", case_id=case.id, _anchor="pieces-jointes"))
     db.session.rollback()
     ops.record_view(case, context="attachment_withdraw_refused")
-    db.session.commit()
     return _render_detail(case, withdraw=(attachment.id, form))
 
 
@@ -535,11 +534,10 @@ def attachment_withdraw(case_id: int, attachment_id: int):
 
 @bp.route("/annuaire/rcp/<int:rcp_id>/donnees-minimales", methods=["GET", "POST"])
 @no_patient_data
-@roles_required("admin", "coordinator")
+@allowed("directory.edit")
 def rcp_required_items(rcp_id: int):
-    rcp = db.session.get(Rcp, rcp_id)
-    if rcp is None:
-        abort(404)
+    rcp = db.get_or_404(Rcp, rcp_id)
+    require("configure", rcp)
     form = RequiredItemsForm()
     if form.validate_on_submit():
         try:
@@ -547,7 +545,6 @@ def rcp_required_items(rcp_id: int):
         except DomainError as error:
             show_refusal(form, error)
         else:
-            db.session.commit()
             flash("Données minimales de la RCP enregistrées.", "success")
             return redirect(url_for(".rcp_required_items", rcp_id=rcp.id))
     configured = completeness.configured_items([rcp.id]).get(rcp.id)

@@ -1,1 +1,4 @@
-"""Pieces shared by every feature: audit log, errors, permissions, formatting."""
+"""Pieces shared by every feature: audit log, errors, transactions, formatting.
+
+Access rules live in rcp_app/access.
+"""

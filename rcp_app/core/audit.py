@@ -247,6 +247,9 @@ def verify_chain(batch_size: int = 5000) -> ChainReport:
             .where(AuditEntry.seq > last_seq)
             .order_by(AuditEntry.seq)
             .limit(batch_size)
+            # What the database holds now, not rows the session loaded earlier (sessions keep
+            # their objects across commits: expire_on_commit is off).
+            .execution_options(populate_existing=True)
         ).all()
         if not rows:
             return ChainReport(checked=checked, head_seq=last_seq, head_hash=prev_hash)

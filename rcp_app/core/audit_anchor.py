@@ -8,15 +8,21 @@ folder that an operator backs up apart from the database. ``verify_against`` the
 that no longer reaches, or no longer matches, what was attested.
 
 A checkpoint is two files: ``audit-<seq>-<utc>.json`` and the same name with ``.p7s``.
+
+The seal and the trusted roots are the ones the fiches use (``fiches/signature/seal.py``); the
+callers pass them in, as functions called only when needed, so that ``core`` imports no
+feature package.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from asn1crypto import cms
 from flask import current_app
@@ -46,13 +52,13 @@ def checkpoint_dir() -> Path:
     return Path(current_app.config["RCP_AUDIT_CHECKPOINT_DIR"])
 
 
-def write_checkpoint(directory: Path | None = None) -> Checkpoint | None:
+def write_checkpoint(sealer: Callable[[], Any], directory: Path | None = None) -> Checkpoint | None:
     """Seal the current chain head into ``directory``; None while the log is empty.
 
-    Only a chain that verifies is attested: sealing a broken one would vouch for the forgery.
+    ``sealer`` gives the seal (an object with ``sign_detached(bytes)``), loaded only once
+    there is something to seal. Only a chain that verifies is attested: sealing a broken one
+    would vouch for the forgery.
     """
-    from ..fiches.seal import sealer
-
     report = verify_chain()
     if not report.ok:
         raise CheckpointError(
@@ -87,10 +93,8 @@ def latest_checkpoint(directory: Path | None = None) -> Path | None:
     return files[-1] if files else None
 
 
-def read_checkpoint(path: Path) -> Checkpoint:
-    """The checkpoint at ``path``, after checking its seal against the trusted roots."""
-    from ..fiches.seal import trust_roots
-
+def read_checkpoint(path: Path, trust_roots: Callable[[], Iterable[Any]]) -> Checkpoint:
+    """The checkpoint at ``path``, after checking its seal against ``trust_roots()``."""
     try:
         data = path.read_bytes()
         signature = path.with_suffix(".p7s").read_bytes()

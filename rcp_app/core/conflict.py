@@ -18,12 +18,26 @@ from typing import Any
 from wtforms import BooleanField, SelectFieldBase, SelectMultipleField
 
 from ..extensions import db
+from .converters import parse_version
+from .errors import Conflict
 from .text import clean_spaces
 from .timeutil import format_date, format_datetime
 
 STATUS = 409
 EMPTY = "(vide)"
 _SKIPPED = ("csrf_token", "version")
+
+
+def check_version(expected, current: int, refusal: str | Exception) -> None:
+    """The edit-version check, the one every operation uses (optimistic locking).
+
+    ``expected`` is the version the form or page was built from, as submitted (text, a number
+    or None); ``current`` the stored one, read under the row lock the caller took. They differ:
+    ``refusal`` is raised (a Conflict with that message, or the exception given). A missing or
+    unreadable version never matches: such an edit is refused, never applied blindly.
+    """
+    if parse_version(expected) != current:
+        raise refusal if isinstance(refusal, Exception) else Conflict(refusal)
 
 
 def message(subject: str, feminine: bool = False) -> str:

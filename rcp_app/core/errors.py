@@ -64,7 +64,11 @@ def render_error(status: int, detail: str | None = None):
     title, default_text = ERROR_TITLES.get(status, ERROR_TITLES[500])
     return (
         render_template(
-            "errors/error.html", status=status, title=title, text=detail or default_text
+            # errors/403.html offers the exceptional access to a physician refused a record.
+            [f"errors/{status}.html", "errors/error.html"],
+            status=status,
+            title=title,
+            text=detail or default_text,
         ),
         status,
     )

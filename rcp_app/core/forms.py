@@ -6,12 +6,21 @@ from flask import g, get_flashed_messages, has_request_context
 from flask_wtf import FlaskForm
 from jinja2 import pass_context
 from markupsafe import Markup
-from wtforms import FieldList, Form, FormField, HiddenField, PasswordField, StringField
+from wtforms import (
+    DateField,
+    FieldList,
+    Form,
+    FormField,
+    HiddenField,
+    PasswordField,
+    StringField,
+)
 from wtforms.fields.choices import SelectFieldBase
 from wtforms.meta import DefaultMeta
 from wtforms.utils import unset_value
 from wtforms.validators import StopValidation
 
+from .dates import parse_date
 from .errors import DomainError
 from .text import forbidden_character, normalise_text, refusal_message
 
@@ -127,13 +136,20 @@ def show_refusal(form, error) -> None:
     """Undo the refused attempt and put each message next to its field.
 
     ``error`` is a DomainError; one carrying ``errors`` (field name → messages) reports several
-    fields at once. Messages for unknown fields go to the form-level errors.
+    fields at once. The operation names a field as the form declares it: a prefixed form (one
+    per row of a page) finds it too. Messages for unknown fields go to the form-level errors.
+
+    The one way every view shows a refusal: the whole request is undone (operations only flush;
+    core/resilience.py commits after the view), so what the view records afterwards (the audit
+    row of the page shown again) is all that the request writes.
     """
     from ..extensions import db
 
     db.session.rollback()
     errors = getattr(error, "errors", None) or {error.field or "": [error.message]}
-    fields = {f.name: f for f in _leaf_fields(form)}
+    leaves = list(_leaf_fields(form))
+    fields = {f.short_name: f for f in leaves if f.name == f"{form._prefix}{f.short_name}"}
+    fields.update({f.name: f for f in leaves})
     for name, messages in errors.items():
         field = fields.get(name)
         if field is None:
@@ -302,3 +318,23 @@ def slow_action(endpoint: str) -> Markup:
     if action.confirm:
         attributes += Markup(' data-confirm="{}"').format(action.confirm)
     return attributes
+
+
+class FrenchDateField(DateField):
+    """A date field read by the one date parser (core/dates.py): dd/mm/yyyy as typed, or ISO
+    yyyy-mm-dd from ``<input type="date">``; shown back as ISO; the parser's French messages."""
+
+    def __init__(self, label=None, validators=None, *, past: bool = False, **kwargs):
+        self.past = past
+        kwargs.setdefault("format", "%Y-%m-%d")
+        super().__init__(label, validators, **kwargs)
+
+    def process_formdata(self, valuelist):
+        if not valuelist:
+            return
+        raw = " ".join(valuelist).strip()
+        try:
+            self.data = parse_date(raw, past=self.past)
+        except ValueError as refused:
+            self.data = None
+            raise ValueError(str(refused)) from refused

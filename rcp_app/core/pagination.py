@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import Select, func, literal_column, select
@@ -72,4 +73,26 @@ def paginate(stmt: Select, page: int, per_page: int, count_limit: int | None = N
             total, exact = limit, False
     page = min(page, max(1, -(-total // per_page)))
     items = list(db.session.scalars(stmt.limit(per_page).offset((page - 1) * per_page)))
+    return Page(items=items, page=page, per_page=per_page, total=total, exact=exact)
+
+
+def paginate_by_key(
+    stmt: Select,
+    key,
+    load: Callable[[list], Sequence],
+    page: int,
+    per_page: int,
+    count_limit: int = COUNT_LIMIT,
+) -> Page:
+    """``paginate`` for a list whose filter is costly to set up (a care team, hashed once per
+    query: rcp_app/access): one query reads the keys in order — at most max(count_limit, rows up
+    to this page) + 1, which gives the total — and ``load(keys)`` reads the page's rows by key
+    (primary key lookups, the filter not run again). ``load`` may return them in any order."""
+    limit = max(count_limit, page * per_page)
+    keys = list(db.session.scalars(stmt.with_only_columns(key).limit(limit + 1)))
+    total, exact = (limit, False) if len(keys) > limit else (len(keys), True)
+    page = min(page, max(1, -(-total // per_page)))
+    wanted = keys[(page - 1) * per_page : page * per_page]
+    rows = {getattr(row, key.key): row for row in load(wanted)} if wanted else {}
+    items = [rows[k] for k in wanted if k in rows]
     return Page(items=items, page=page, per_page=per_page, total=total, exact=exact)

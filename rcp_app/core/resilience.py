@@ -1,4 +1,22 @@
-"""Transient database failures: retried by the request, or answered with a French 503.
+"""One transaction per request, retried on a lost race, or answered with a French 503.
+
+Every view runs inside ``retrying`` (``register_resilience`` wraps them all), which is the
+request's unit of work: operations only flush, and the request commits once, here, after the
+view has returned:
+
+- the view's return value is turned into a response; a status below 500 commits (a page that
+  re-renders a refused form still writes its audit rows), a 5xx rolls back — unless the view
+  called ``transactions.keep_despite_error()`` (a damaged stored file: its audit row stays);
+- an ``HTTPException`` below 500 (``abort(403)``, ``abort(404)``) commits what is pending (the
+  audit rows of a refused access) and is raised again for its error page;
+- any other exception rolls back everything the view did, then goes to the error handlers.
+
+The session does not expire loaded rows on commit (``extensions.py``): what a view loaded stays
+usable after ``transactions.commit_phase()`` — the only other commit a request makes, right
+before ``release()`` and CPU work outside any transaction — without one query per row. The
+commit happens inside the retry loop: a deadlock at commit time is retried like one in the view.
+
+Transient failures:
 
 - A deadlock or a serialization failure (PostgreSQL 40P01 / 40001), or SQLite's « database is
   locked » after its busy timeout, means that another transaction won a race: the request's
@@ -19,10 +37,12 @@ import random
 import time
 from collections.abc import Callable
 
-from flask import Flask, request, session
+from flask import Flask, current_app, request, session
 from sqlalchemy.exc import DBAPIError
+from werkzeug.exceptions import HTTPException
 
 from ..extensions import db
+from .transactions import kept_despite_error
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +98,7 @@ def retrying(view: Callable, sleep: Callable[[float], None] = time.sleep) -> Cal
         flashes = list(session.get("_flashes", []))
         for attempt in range(1, MAX_ATTEMPTS + 1):
             try:
-                return view(*args, **kwargs)
+                return _one_transaction(view, args, kwargs)
             except DBAPIError as error:
                 if attempt == MAX_ATTEMPTS or not is_transient_conflict(error):
                     raise
@@ -97,6 +117,32 @@ def retrying(view: Callable, sleep: Callable[[float], None] = time.sleep) -> Cal
         raise AssertionError("unreachable")
 
     return run
+
+
+def _one_transaction(view: Callable, args, kwargs):
+    """Run the view and end its transaction: commit below 500, roll back otherwise."""
+    try:
+        result = view(*args, **kwargs)
+    except HTTPException as error:
+        # A refused access (403, 404…) keeps its audit rows; a 5xx keeps nothing.
+        _end(error.code is not None and error.code < 500)
+        raise
+    except BaseException:
+        # The original error is what matters (a deadlock to retry, a bug to log): a rollback
+        # on a dead connection must not hide it.
+        with contextlib.suppress(DBAPIError):
+            db.session.rollback()
+        raise
+    response = current_app.make_response(result)
+    _end(response.status_code < 500 or kept_despite_error())
+    return response
+
+
+def _end(success: bool) -> None:
+    if success:
+        db.session.commit()
+    else:
+        db.session.rollback()
 
 
 def _rewind_uploads() -> None:

@@ -8,21 +8,23 @@ JSON body): every field of the decision form, missing keys meaning empty / unche
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import date
 
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from ..agenda import operations as agenda
 from ..attendance.operations import quorum_for_case
 from ..cases import status as case_status
-from ..core import audit
-from ..core.converters import parse_id, parse_int, parse_version
+from ..core import audit, signals
+from ..core.conflict import check_version
+from ..core.converters import parse_id, parse_int
+from ..core.dates import parse_date
 from ..core.errors import Conflict, DomainError
 from ..core.patient_data import cases_named
 from ..core.text import clean_text
 from ..core.timeutil import format_time, utcnow
 from ..extensions import db
-from ..meetings import agenda
 from ..meetings.models import AgendaItem, MeetingSession
 from ..terminology.builtin import QUORUM_REACHED, QUORUM_STATUS, TREATMENT_TYPE
 from ..terminology.models import find_concept
@@ -189,15 +191,10 @@ def _treatment(code: str, field: str) -> str | None:
 
 
 def _date(raw, field: str) -> date | None:
-    text = str(raw or "").strip()
-    if not text:
-        return None
-    for fmt in ("%Y-%m-%d", "%d/%m/%Y"):
-        try:
-            return datetime.strptime(text, fmt).date()
-        except ValueError:
-            continue
-    raise DomainError("Date invalide (jj/mm/aaaa).", field=field)
+    try:
+        return parse_date(raw)
+    except ValueError as error:
+        raise DomainError(str(error), field=field) from None
 
 
 def _seconds(raw, current: int) -> int:
@@ -289,8 +286,7 @@ def save_decision(
     # drops its local copy), not offered to "keep its version".
     check_not_validated(decision)
     current = decision.version if decision is not None else 0
-    if parse_version(expected_version) != current:
-        raise DecisionConflict(as_dict(decision), data)
+    check_version(expected_version, current, DecisionConflict(as_dict(decision), data))
     values, alternatives = parse(data, decision.seconds_spent if decision else 0)
     case = item.case
     if values["quorum_status"] == QUORUM_REACHED:
@@ -462,6 +458,18 @@ def undecided_items(session: MeetingSession) -> list[AgendaItem]:
     return [i for i in items if i.id not in decisions or decisions[i.id].state not in DECIDED]
 
 
+@signals.session_closing.connect
+def _refuse_closing_while_undecided(session: MeetingSession) -> None:
+    """A session closes only when every item has a ready or validated decision."""
+    undecided = undecided_items(session)
+    if undecided:
+        raise Conflict(
+            "Des dossiers n'ont pas de décision prête pour validation (n° "
+            + ", ".join(str(item.position) for item in undecided)
+            + ") : utilisez la page « Clore la séance » pour choisir pour chacun."
+        )
+
+
 def _postpone_item(session: MeetingSession, item: AgendaItem, reason: str, now) -> None:
     """The case leaves the agenda for the next session's pool (as agenda.postpone does)."""
     case = item.case
@@ -493,8 +501,7 @@ def close_session(
             f"La séance est « {session.status_label.lower()} » : seule une séance en cours peut "
             "être close."
         )
-    if parse_version(expected_version) != session.version:
-        raise Conflict(agenda.STALE)
+    check_version(expected_version, session.version, agenda.STALE)
     problems: list[str] = []
     items = agenda.agenda_items(session)
     decisions = decisions_for(items)

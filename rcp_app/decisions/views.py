@@ -6,22 +6,20 @@ Coordinators and physicians; the decision save answers JSON to the page's script
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
+from ..access.guards import allowed, require
+from ..agenda import operations as agenda
 from ..attendance.operations import check_can_manage, quorum_for_case
 from ..cases.models import Case
 from ..core.converters import parse_id
 from ..core.errors import Conflict, DomainError
 from ..core.patient_data import no_patient_data, shows_patient_data
-from ..core.permissions import roles_required
 from ..core.timeutil import format_time
 from ..extensions import db
-from ..fiches import operations as fiches
-from ..fiches.models import Fiche
-from ..meetings import agenda
 from ..meetings.models import MeetingSession
 from ..terminology.builtin import MORPHOLOGY, TOPOGRAPHY, TREATMENT_TYPE
 from ..terminology.models import Concept
@@ -29,14 +27,19 @@ from . import operations as ops
 from .forms import CsrfForm, choices
 
 bp = Blueprint("decisions", __name__)
-ROLES = ("coordinator", "physician")
 
 
 def _load(session_id: int) -> MeetingSession:
-    session = db.session.get(MeetingSession, session_id, options=[joinedload(MeetingSession.rcp)])
-    if session is None:
-        abort(404)
+    session = db.get_or_404(MeetingSession, session_id, options=[joinedload(MeetingSession.rcp)])
+    require("view", session)
     return session
+
+
+def _find_item(session, item_id: int):
+    """An agenda line of the session whose case the user may see (rcp_app/access)."""
+    item = ops.find_item(session, item_id)
+    require("view", item)
+    return item
 
 
 def _wants_json() -> bool:
@@ -62,16 +65,11 @@ def _labels(items, current) -> dict[tuple[str, str], str]:
     return {(vs, code): label for vs, code, label in rows}
 
 
-def _signed(session, item) -> dict:
-    """The signed fiche of a validated decision, and whether this user may amend it."""
-    fiche = db.session.scalar(select(Fiche).where(Fiche.case_id == item.case_id))
-    return {"fiche": fiche, "can_amend": fiches.can_validate(current_user, session.rcp)}
-
-
 def _page(session, item_raw, values=None, conflict=None, error=None, status=200):
     """The meeting page; it shows a case in full and names the agenda's patients: audited
-    (the caller commits), on a refused save too."""
-    items = agenda.agenda_items(session, names_only=True)
+    (the request commits), on a refused save too."""
+    shown = agenda.visible_agenda(agenda.agenda_items(session, names_only=True), current_user)
+    items = shown.items
     current = None
     item_id = parse_id(item_raw)
     if item_id is not None:
@@ -94,7 +92,9 @@ def _page(session, item_raw, values=None, conflict=None, error=None, status=200)
     quorum = quorum_for_case(session, current.case) if current is not None else None
     index = items.index(current) if current is not None else 0
     stored = ops.as_dict(decisions.get(current.id)) if current is not None else {}
-    signed = _signed(session, current) if stored.get("state") == "validated" else None
+    # A validated decision is signed: the template links its fiche (``signed_fiche`` and
+    # ``may_amend_fiche``, registered by fiches/views.py, the package above this one).
+    signed = stored.get("state") == "validated"
     ops.record_meeting_view(session, items, current)
     return (
         render_template(
@@ -115,8 +115,10 @@ def _page(session, item_raw, values=None, conflict=None, error=None, status=200)
             form=CsrfForm(),
             capture=session.status in ops.CAPTURE_STATUSES,
             # A validated decision changes only by an amendment of its fiche: never editable.
-            editable=session.status in ops.CAPTURE_STATUSES and signed is None,
+            editable=session.status in ops.CAPTURE_STATUSES and not signed,
             signed=signed,
+            hidden=shown.hidden,
+            hidden_objections=shown.hidden_objections,
         ),
         status,
     )
@@ -124,24 +126,15 @@ def _page(session, item_raw, values=None, conflict=None, error=None, status=200)
 
 @bp.route("/seances/<int:session_id>/reunion")
 @shows_patient_data
-@roles_required(*ROLES)
+@allowed("clinical")
 def meeting(session_id: int):
     session = _load(session_id)
-    page = _page(session, request.args.get("dossier"))
-    db.session.commit()  # the audit row of this view
-    return page
-
-
-def _refused_page(session, item_id, **page_args):
-    """A refused save without JavaScript: the meeting page again (rolled back), audited."""
-    page = _page(session, item_id, **page_args)
-    db.session.commit()  # the audit row of this view only: the refused save was rolled back
-    return page
+    return _page(session, request.args.get("dossier"))
 
 
 @bp.route("/seances/<int:session_id>/reunion/<int:item_id>/decision", methods=["POST"])
 @shows_patient_data
-@roles_required(*ROLES)
+@allowed("clinical")
 def save(session_id: int, item_id: int):
     session = _load(session_id)
     if request.is_json:
@@ -151,16 +144,16 @@ def save(session_id: int, item_id: int):
         data = request.form.to_dict()
     data.pop("csrf_token", None)
     try:
-        item = ops.find_item(session, item_id)
+        item = _find_item(session, item_id)
         decision = ops.save_decision(item, data, data.get("version"), current_user.id)
-        db.session.commit()
     except ops.DecisionConflict as conflict:
         db.session.rollback()
         if _wants_json():
             return jsonify(
                 message=conflict.message, stored=conflict.stored, mine=conflict.mine
             ), 409
-        return _refused_page(session, item_id, values=data, conflict=conflict, status=409)
+        # Without JavaScript: the meeting page again; the refused save was rolled back.
+        return _page(session, item_id, values=data, conflict=conflict, status=409)
     except DomainError as error:
         db.session.rollback()
         status = error.status_code
@@ -170,7 +163,7 @@ def save(session_id: int, item_id: int):
             return jsonify(message=error.message, field=error.field), status
         if isinstance(error, Conflict) or error.field == "item_id":
             raise
-        return _refused_page(session, item_id, values=data, error=error, status=200)
+        return _page(session, item_id, values=data, error=error, status=200)
     if _wants_json():
         return jsonify(
             version=decision.version,
@@ -183,23 +176,22 @@ def save(session_id: int, item_id: int):
 
 @bp.route("/seances/<int:session_id>/reunion/<int:item_id>/prete", methods=["POST"])
 @no_patient_data
-@roles_required(*ROLES)
+@allowed("clinical")
 def ready(session_id: int, item_id: int):
     session = _load(session_id)
-    item = ops.find_item(session, item_id)
+    item = _find_item(session, item_id)
     missing = ops.mark_ready(item)
     if missing:
         db.session.rollback()
         flash("Décision incomplète : il manque " + ", ".join(missing) + ".", "danger")
     else:
-        db.session.commit()
         flash("Décision prête pour validation.", "success")
     return redirect(url_for(".meeting", session_id=session.id, dossier=item_id))
 
 
 @bp.route("/seances/<int:session_id>/cloture", methods=["GET", "POST"])
 @shows_patient_data
-@roles_required(*ROLES)
+@allowed("clinical")
 def close(session_id: int):
     session = _load(session_id)
     check_can_manage(current_user, session.rcp)
@@ -211,20 +203,16 @@ def close(session_id: int):
             choices_by_item[item.id] = (choice, request.form.get(f"reason_{item.id}", ""))
         problems = ops.close_session(session, choices_by_item, request.form.get("version"))
         if not problems:
-            db.session.commit()
             flash("Séance close.", "success")
             return redirect(url_for("meetings.detail", session_id=session.id))
         db.session.rollback()
         session = _load(session_id)
     undecided = ops.undecided_items(session)
     ops.record_close_view(session, undecided)
-    # Rendered before the commit (the audit row), which would expire the loaded rows.
-    html = render_template(
+    return render_template(
         "decisions/close.html",
         session=session,
         undecided=undecided,
         error=problems,  # listed by the error summary at the top of the page
         form=CsrfForm(),
     )
-    db.session.commit()
-    return html

@@ -41,18 +41,30 @@ def record_inbox_view(fiches: list) -> None:
     )
 
 
-def record_mailbox_read(name: str, raw: bytes) -> None:
-    """A stored message of the local mailbox carries a fiche or a notice: the patient is the
-    one of the transmission the message was sent for (found by its Message-ID)."""
+def message_transmission(raw: bytes) -> Transmission | None:
+    """The transmission a stored message of the local mailbox was sent for (its Message-ID)."""
     headers = BytesParser(policy=default_policy).parsebytes(raw, headersonly=True)
     message_id = str(headers.get("Message-ID", "")).strip()
-    transmission = None
-    if message_id:
-        transmission = db.session.scalar(
-            select(Transmission).where(
-                Transmission.message_id.in_({message_id, f"<{message_id.strip('<>')}>"})
-            )
+    if not message_id:
+        return None
+    return db.session.scalar(
+        select(Transmission).where(
+            Transmission.message_id.in_({message_id, f"<{message_id.strip('<>')}>"})
         )
+    )
+
+
+def record_mailbox_index(names: list[str], patients: list[int | None]) -> None:
+    """The local mailbox's list: its subjects name the patients of the fiches sent."""
+    audit.record(
+        "delivery.mailbox_index",
+        details={"messages": len(names), "patients": patient_ids(patients)},
+    )
+
+
+def record_mailbox_read(name: str, transmission: Transmission | None) -> None:
+    """A stored message of the local mailbox carries a fiche or a notice: the patient is the
+    one of the transmission the message was sent for."""
     audit.record(
         "delivery.mailbox_read",
         "transmission" if transmission is not None else None,

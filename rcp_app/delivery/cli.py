@@ -11,8 +11,10 @@ from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy.exc import DBAPIError
 
+from ..core import audit_anchor
 from ..core.resilience import is_unavailable
 from ..extensions import db
+from ..fiches.signature.seal import sealer
 from . import receipts, worker
 
 MAX_OUTAGE_PAUSE = 30
@@ -84,8 +86,6 @@ def _one_pass(name: str, batch: int) -> None:
 
 def _checkpoint_if_due() -> None:
     """Seal the audit chain head every RCP_AUDIT_CHECKPOINT_MINUTES (core/audit_anchor.py)."""
-    from ..core import audit_anchor
-
     minutes = current_app.config["RCP_AUDIT_CHECKPOINT_MINUTES"]
     if minutes <= 0:
         return
@@ -93,7 +93,7 @@ def _checkpoint_if_due() -> None:
     if latest is not None and time.time() - latest.stat().st_mtime < minutes * 60:
         return
     try:
-        checkpoint = audit_anchor.write_checkpoint()
+        checkpoint = audit_anchor.write_checkpoint(sealer)
     except audit_anchor.CheckpointError as exc:
         click.echo(f"ALERTE : {exc}", err=True)
     else:

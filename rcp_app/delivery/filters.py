@@ -15,6 +15,7 @@ from wtforms.fields.choices import SelectChoice, SelectField
 from wtforms.validators import Length, Optional
 
 from ..core.converters import parse_id
+from ..core.dates import parse_date
 from ..core.forms import BaseForm
 from ..core.text import search_key
 from ..core.timeutil import format_date
@@ -23,7 +24,6 @@ from ..extensions import db
 from ..fiches.models import Fiche, FicheVersion
 from ..meetings.models import MeetingSession, Notification
 from ..meetings.operations import local_to_utc
-from ..patients.forms import parse_date
 from ..patients.models import Patient
 from ..patients.operations import search_statement
 from .models import ROLES, Transmission

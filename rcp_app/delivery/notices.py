@@ -141,8 +141,9 @@ def _fiche_parts(version) -> FicheParts:
 
 
 def _notification_message(transmission: Transmission) -> EmailMessage:
+    from ..agenda import operations as agenda
     from ..cases.models import Case
-    from ..meetings import agenda, documents
+    from ..meetings import documents
     from ..meetings.models import MeetingSession
 
     notification = transmission.notification
@@ -170,7 +171,10 @@ def _notification_message(transmission: Transmission) -> EmailMessage:
         charset="utf-8",
     )
     if transmission.kind == "agenda_published":
-        html = documents.agenda_html(session, agenda.agenda_items(session))
+        # Sent to every invited participant: patients who object to sharing beyond the team
+        # treating them are left out (the document says how many).
+        shown = agenda.shareable_agenda(agenda.agenda_items(session))
+        html = documents.agenda_html(session, shown.items, shown)
         ics = documents.ics_bytes(session)
         release()  # rendering the PDF is CPU work: no transaction held meanwhile
         message.add_attachment(

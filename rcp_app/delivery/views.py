@@ -22,9 +22,10 @@ from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
+from ..access import care_team
+from ..access.guards import allowed
 from ..core.pagination import COUNT_LIMIT, paginate, parse_page
 from ..core.patient_data import no_patient_data, shows_patient_data
-from ..core.permissions import roles_required
 from ..core.timeutil import utcnow
 from ..decisions.forms import CsrfForm
 from ..extensions import db
@@ -38,24 +39,31 @@ bp = Blueprint("delivery", __name__)
 FILTERS = filters.STATES
 
 
-def failed_count() -> int:
+def failed_count(user) -> int:
+    """Failed deliveries of the RCPs ``user`` runs."""
     return db.session.scalar(
-        select(func.count()).select_from(Transmission).where(Transmission.status == "failed")
+        select(func.count())
+        .select_from(Transmission)
+        .where(Transmission.status == "failed", care_team.transmission_condition(user))
     )
 
 
 @bp.route("/diffusion")
 @shows_patient_data
-@roles_required("coordinator")
+@allowed("deliveries")
 def dashboard():
-    failed = failed_count()
+    failed = failed_count(current_user)
     form = filters.DeliveryFilterForm(request.args, default_state="failed" if failed else "all")
     values = form.check()
-    stmt = filters.statement(values, utcnow()).options(
-        joinedload(Transmission.fiche_version)
-        .joinedload(FicheVersion.fiche)
-        .joinedload(Fiche.patient),
-        joinedload(Transmission.professional),
+    stmt = (
+        filters.statement(values, utcnow())
+        .where(care_team.transmission_condition(current_user))
+        .options(
+            joinedload(Transmission.fiche_version)
+            .joinedload(FicheVersion.fiche)
+            .joinedload(Fiche.patient),
+            joinedload(Transmission.professional),
+        )
     )
     page = paginate(
         stmt,
@@ -73,19 +81,17 @@ def dashboard():
         form=CsrfForm(),
     )
     access.record_dashboard_view(values["state"], page.items, form.audit_details)
-    db.session.commit()
     return html
 
 
 @bp.route("/diffusion/<int:transmission_id>/renvoyer", methods=["POST"])
 @no_patient_data
-@roles_required("coordinator")
+@allowed("deliveries")
 def resend(transmission_id: int):
-    transmission = db.session.get(Transmission, transmission_id, with_for_update=True)
-    if transmission is None:
-        abort(404)
+    transmission = db.get_or_404(Transmission, transmission_id, with_for_update=True)
+    if not _runs_delivery(transmission):
+        abort(403)  # a delivery of an RCP another secretariat runs
     worker.resend(transmission)
-    db.session.commit()
     flash(f"Message remis dans la file d'envoi ({transmission.recipient_address}).", "success")
     return redirect(request.referrer or url_for(".dashboard"))
 
@@ -95,20 +101,20 @@ def resend(transmission_id: int):
 
 @bp.route("/boite")
 @shows_patient_data
-@roles_required("gp")
+@allowed("inbox")
 def gp_inbox():
     fiches = inbox.fiches_for(current_user)
+    # Rendered first: the unread marks shown are those from before this visit.
     html = render_template(
         "delivery/inbox.html", fiches=fiches, unread=inbox.unread_ids(current_user, fiches)
     )
     access.record_inbox_view(fiches)
-    db.session.commit()
     return html
 
 
 @bp.route("/boite/fiches/<int:fiche_id>.pdf")
 @shows_patient_data
-@roles_required("gp")
+@allowed("inbox")
 def gp_download(fiche_id: int):
     fiche = inbox.fiche_for(current_user, fiche_id)
     return document_response(fiche, fiche_ops.current_version(fiche), "pdf")
@@ -123,52 +129,84 @@ def _development_only() -> None:
 
 
 @bp.route("/dev/courriels")
-@no_patient_data
-@roles_required("coordinator")
+@shows_patient_data
+@allowed("deliveries")
 def mailbox_index():
     _development_only()
     messages = mailbox_files.list_messages(Path(current_app.config["RCP_MAILBOX_DIR"]))
-    return render_template("delivery/mailbox.html", messages=messages)
+    # Only the messages of deliveries of the RCPs the coordinator runs (one query).
+    ids = {m.message_id.strip() for m in messages if m.message_id.strip()}
+    ids |= {f"<{i.strip('<>')}>" for i in ids}
+    own = dict(
+        db.session.execute(
+            select(Transmission.message_id, Transmission.patient_id).where(
+                Transmission.message_id.in_(ids), care_team.transmission_condition(current_user)
+            )
+        ).all()
+    )
+    shown = [
+        m for m in messages if {m.message_id.strip(), f"<{m.message_id.strip('<>')}>"} & own.keys()
+    ]
+    # The subjects name the patients of the fiches: the list is audited like a dashboard.
+    access.record_mailbox_index([m.name for m in shown], list(own.values()))
+    return render_template("delivery/mailbox.html", messages=shown)
 
 
 def _stored_message(name: str) -> bytes:
     """The bytes of a stored message; 404 for a name that is not one (no path traversal:
-    mailbox_files.read_message accepts only the names it writes)."""
+    mailbox_files.read_message accepts only the names it writes); 403 unless it was sent for a
+    delivery of an RCP the coordinator runs (a message of no known delivery: 403 too). The
+    reading is audited."""
     try:
-        return mailbox_files.read_message(Path(current_app.config["RCP_MAILBOX_DIR"]), name)
+        raw = mailbox_files.read_message(Path(current_app.config["RCP_MAILBOX_DIR"]), name)
     except (ValueError, OSError):
         abort(404)
+    transmission = access.message_transmission(raw)
+    if transmission is None or not _runs_delivery(transmission):
+        abort(403)
+    access.record_mailbox_read(name, transmission)
+    return raw
+
+
+def _runs_delivery(transmission: Transmission) -> bool:
+    """A delivery of an RCP the coordinator runs (rcp_app/access)."""
+    return bool(
+        db.session.scalar(
+            select(func.count())
+            .select_from(Transmission)
+            .where(
+                Transmission.id == transmission.id,
+                care_team.transmission_condition(current_user),
+            )
+        )
+    )
 
 
 @bp.route("/dev/courriels/<name>")
 @shows_patient_data
-@roles_required("coordinator")
+@allowed("deliveries")
 def mailbox_message(name: str):
     """A stored message as a mail client shows it: decoded headers, the text, the
     attachments (its attachments carry patient data: the reading is audited)."""
     _development_only()
     raw = _stored_message(name)
     message = mailbox_files.decode_message(name, raw)
-    access.record_mailbox_read(name, raw)
-    db.session.commit()
     return render_template("delivery/mailbox_message.html", message=message)
 
 
 @bp.route("/dev/courriels/<name>/source")
 @shows_patient_data
-@roles_required("coordinator")
+@allowed("deliveries")
 def mailbox_source(name: str):
     """The raw source of a stored message (MIME, as received)."""
     _development_only()
     raw = _stored_message(name)
-    access.record_mailbox_read(name, raw)
-    db.session.commit()
     return Response(raw, mimetype="text/plain; charset=utf-8")
 
 
 @bp.route("/dev/courriels/<name>/pieces/<int:index>")
 @shows_patient_data
-@roles_required("coordinator")
+@allowed("deliveries")
 def mailbox_attachment(name: str, index: int):
     """One attachment of a stored message, always as a download (never shown inline: an
     INDEX.HTM of an XDM archive is not run in the application's origin)."""
@@ -178,8 +216,6 @@ def mailbox_attachment(name: str, index: int):
         filename, data = mailbox_files.read_attachment(raw, index)
     except ValueError:
         abort(404)
-    access.record_mailbox_read(name, raw)
-    db.session.commit()
     response = send_file(
         io.BytesIO(data),
         mimetype="application/octet-stream",

@@ -24,8 +24,8 @@ from zoneinfo import ZoneInfo
 
 from lxml import etree
 
-from ..fiches.cda_xml import display_name
-from ..fiches.identifiers import uuid_oid
+from ..fiches.cda.identifiers import uuid_oid
+from ..fiches.cda.xml import display_name
 
 LCM = "urn:oasis:names:tc:ebxml-regrep:xsd:lcm:3.0"
 RIM = "urn:oasis:names:tc:ebxml-regrep:xsd:rim:3.0"

@@ -215,6 +215,51 @@ CASES = [
 ]
 
 
+# A patient who objects to sharing beyond the team treating her: the thoracic RCP's members do
+# not see her through this case (rcp_app/access), and the agenda says so.
+CASES.append(
+    (
+        "THORAX",
+        ("F", 55, 68),
+        True,
+        {
+            **CASES[3][3],
+            "synthesis": "Nodule lobaire supérieur droit de 28 mm découvert sur un scanner de "
+            "suivi, adénopathie médiastinale en TEP.",
+            "question": "Confirmation histologique de l'adénopathie avant traitement ?",
+            "patient_sharing_objection": True,
+        },
+    )
+)
+
+# The one case of the small RCP ORL, registered by Dr Le Bihan (the demo's physician outside
+# the other teams): his own patient, the only one he sees.
+OUTSIDE_CASE = (
+    "ORL",
+    ("M", 55, 68),
+    True,
+    {
+        "motive_treatment": True,
+        "organ_code": "4596009",
+        "phase_code": "MED-268",
+        "performance_status": "1",
+        "comorbidities": "Tabagisme sevré (40 paquets-années).",
+        "synthesis": "Dysphonie depuis trois mois ; laryngoscopie : lésion bourgeonnante de la "
+        "corde vocale gauche, biopsie : carcinome épidermoïde.",
+        "question": "Radiothérapie exclusive ou laryngectomie partielle ?",
+        "tumour_rows": [
+            _tumour(
+                "C32",
+                "8070/3",
+                21,
+                {"clinical_t": "cT2", "clinical_n": "cN0", "clinical_m": "cM0"},
+                {},
+            )
+        ],
+    },
+)
+
+
 def _pick_patient(patients: list[Patient], sex: str, low: int, high: int, used: set[int]):
     today = date.today()
     for patient in patients:
@@ -225,8 +270,11 @@ def _pick_patient(patients: list[Patient], sex: str, low: int, high: int, used: 
     raise LookupError(f"no demo patient {sex} aged {low}-{high}")
 
 
-def add_demo_cases(patients: list[Patient], rcps: list[Rcp], author: User) -> dict[str, int]:
-    """Generate the RCPs' next sessions and register the demo cases; returns the counts."""
+def add_demo_cases(
+    patients: list[Patient], rcps: list[Rcp], author: User, outsider: User | None = None
+) -> dict[str, int]:
+    """Generate the RCPs' next sessions and register the demo cases (``author``'s, and the ORL
+    one by ``outsider``, who also registered that patient); returns the counts."""
     sessions = sum(len(sessions_ops.ensure_upcoming_sessions(rcp)) for rcp in rcps)
     by_suffix = {rcp.national_id.rsplit("-", 1)[-1]: rcp for rcp in rcps}
     gps = db.session.scalars(
@@ -234,22 +282,29 @@ def add_demo_cases(patients: list[Patient], rcps: list[Rcp], author: User) -> di
     ).all()
     used: set[int] = set()
     count = 0
-    for index, (suffix, (sex, low, high), submit, values) in enumerate(CASES):
+    specs = [(spec, author) for spec in CASES]
+    if outsider is not None:
+        specs.append((OUTSIDE_CASE, outsider))
+    for index, ((suffix, (sex, low, high), submit, values), by) in enumerate(specs):
         rcp = by_suffix[suffix]
         patient = _pick_patient(patients, sex, low, high, used)
+        if by is not author:
+            patient.created_by_id = by.id
         session = sessions_ops.default_session(rcp.id)
         data = {
             "session_id": str(session.id) if session else "",
-            "requester_id": str(author.professional_id),
+            "requester_id": str(by.professional_id),
             "nature": rcp.nature,
             "appareil_code": rcp.appareil_code or "",
             "theme_code": rcp.theme_code or "",
             "gp": str(gps[index % len(gps)].id) if index % 3 else "unknown",
             "patient_informed_on": _ago(7),
-            "patient_informed_by": author.professional.display_name,
+            "patient_informed_by": by.professional.display_name,
             "patient_non_opposition": True,
             **values,
         }
-        case_ops.create_case(patient, rcp, author, data, submit=submit)
+        case = case_ops.create_case(patient, rcp, by, data, submit=submit)
+        # Not (yet) a field of the case form: set here, before the flush of the load.
+        case.patient_sharing_objection = bool(values.get("patient_sharing_objection"))
         count += 1
     return {"séances": sessions, "dossiers RCP": count}

@@ -29,6 +29,7 @@ GERIATRICS = "G15_10/SM18"
 GENETICS = "G15_10/SM17"
 HAEMATOLOGY = "G15_10/SM21"
 GENERAL_PRACTICE = "G15_10/SM26"
+ENT_SURGERY = "G15_10/SM34"
 
 # MSSanté domain of the physicians in private practice (the Ordre des médecins' domain).
 GP_MSSANTE_DOMAIN = "medecin.mssante.fr"
@@ -115,6 +116,11 @@ PROFESSIONALS = [
     ProfessionalSpec("Hervé", "Dupuis", GENERAL_PRACTICE, None),
     ProfessionalSpec("Fatoumata", "Traoré", GENERAL_PRACTICE, None),
     ProfessionalSpec("Grégoire", "Lebrun-Pagès", GENERAL_PRACTICE, None),
+    # Last, so that the RPPS numbers drawn for the others stay the same: the ENT surgeons of
+    # the small RCP ORL. Dr Le Bihan belongs to that RCP only, so he is outside the care team
+    # of every demo patient but his own.
+    ProfessionalSpec("Morgane", "Kerjean", ENT_SURGERY, "chu"),
+    ProfessionalSpec("Ronan", "Le Bihan", ENT_SURGERY, "chu"),
 ]
 
 # The 2023 quorum rule for a standard RCP: a surgeon, a medical oncologist and a radiotherapist.
@@ -160,6 +166,10 @@ RCPS = [
     RcpSpec("ONCOGERIATRIE", "RCP Oncogériatrie", "chu", None, "ORG-130",
             ("Geneviève", "Blanchard"), 4, time(14, 0), "Pôle gériatrique, salle Ambroise-Paré",
             10, (GERIATRICS, GENERAL_SURGERY, *_TRIAD), "53010104"),
+    # Small, with its own coordinating physician: the RCP of the demo's « outside » physician.
+    RcpSpec("ORL", "RCP Cancers ORL et cervico-faciaux", "chu", "119253004", None,
+            ("Morgane", "Kerjean"), 0, time(13, 0), "Bâtiment Necker, salle 2", 12,
+            (ENT_SURGERY, *_TRIAD), "53010105"),
 ]
 # fmt: on
 
@@ -171,6 +181,8 @@ class AccountSpec:
     display_name: str
     email: str
     professional: tuple[str, str] | None = None  # (first name, last name) of a ProfessionalSpec
+    # Coordinators: the establishments (EstablishmentSpec.key) whose RCPs they run.
+    establishments: tuple[str, ...] = ()
 
 
 ACCOUNTS = [
@@ -180,6 +192,8 @@ ACCOUNTS = [
         "coordinator",
         "Nathalie Cordier (secrétariat 3C)",
         "nathalie.cordier@chu-riviere-claire.fr",
+        # The 3C (cancer coordination centre) runs the RCPs of both demo establishments.
+        establishments=("chu", "icms"),
     ),
     AccountSpec(
         "dr.martin",
@@ -201,5 +215,18 @@ ACCOUNTS = [
         "Dr Sophie Bernard",
         "sophie.bernard@cabinet-bernard.fr",
         ("Sophie", "Bernard"),
+    ),
+    AccountSpec(
+        "dr.lebihan",
+        "physician",
+        "Dr Ronan Le Bihan",
+        "ronan.lebihan@chu-riviere-claire.fr",
+        ("Ronan", "Le Bihan"),
+    ),
+    AccountSpec(
+        "dpo",
+        "dpo",
+        "Armelle Quéré (déléguée à la protection des données)",
+        "dpo@chu-riviere-claire.fr",
     ),
 ]

@@ -11,6 +11,7 @@ from dataclasses import asdict
 
 from sqlalchemy import select
 
+from ..access.models import CoordinatorScope
 from ..auth.models import ROLE_LABELS, User
 from ..auth.operations import new_session_token
 from ..auth.passwords import hash_password
@@ -57,16 +58,18 @@ def load_demo() -> dict[str, int]:
     establishments = _add_establishments()
     professionals = _add_professionals(establishments)
     rcps = _add_rcps(establishments, professionals, now)
-    users = _add_accounts(professionals, now)
-    patients = _add_patients(now)
-    author = next(user for user in users if user.username == "dr.martin")
+    users = _add_accounts(professionals, establishments, now)
+    by_username = {user.username: user for user in users}
+    # The 3C secretariat registers the patients (the ORL patient excepted, see case_data).
+    patients = _add_patients(now, registrar=by_username["coordination"])
+    author = by_username["dr.martin"]
     counts = {
         "établissements": len(establishments),
         "professionnels": len(professionals),
         "RCP": len(rcps),
         "comptes utilisateurs": len(users),
         "patients": len(patients),
-        **add_demo_cases(patients, rcps, author),
+        **add_demo_cases(patients, rcps, author, outsider=by_username["dr.lebihan"]),
         **add_past_session(rcps[0], patients, author, now),
     }
     audit.record("demo.load", details=counts)
@@ -166,7 +169,9 @@ def _add_rcps(
     return rows
 
 
-def _add_accounts(professionals: dict[Name, Professional], now) -> list[User]:
+def _add_accounts(
+    professionals: dict[Name, Professional], establishments: dict[str, Establishment], now
+) -> list[User]:
     password_hash = hash_password(DEMO_PASSWORD)  # Argon2 is slow on purpose: hash once
     rows = [
         User(
@@ -183,10 +188,17 @@ def _add_accounts(professionals: dict[Name, Professional], now) -> list[User]:
     ]
     db.session.add_all(rows)
     db.session.flush()
+    # Coordinators see only the RCPs they run (rcp_app/access): give each its establishments.
+    db.session.add_all(
+        CoordinatorScope(user_id=user.id, establishment_id=establishments[key].id)
+        for user, spec in zip(rows, ACCOUNTS, strict=True)
+        for key in spec.establishments
+    )
+    db.session.flush()
     return rows
 
 
-def _add_patients(now) -> list[Patient]:
+def _add_patients(now, registrar: User) -> list[Patient]:
     """Each identity goes through the patients module's validation (names, traits, INS key and
     coherence, OID, uniqueness) but not its one-audit-row-per-creation: one ``demo.load`` row
     stands for the whole load."""
@@ -200,6 +212,7 @@ def _add_patients(now) -> list[Patient]:
                 used_name_key=search_key(values["used_name"]) or None,
                 first_name_key=search_key(values["first_birth_first_name"]),
                 created_at=now,
+                created_by_id=registrar.id,
                 updated_at=now,
             )
         )

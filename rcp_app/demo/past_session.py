@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
+from ..agenda import operations as agenda
 from ..attendance import operations as attendance_ops
 from ..auth.models import User
 from ..cases import operations as case_ops
@@ -18,7 +19,6 @@ from ..decisions import operations as decision_ops
 from ..directory.models import Professional, Rcp
 from ..extensions import db
 from ..fiches import operations as fiche_ops
-from ..meetings import agenda
 from ..meetings import operations as sessions_ops
 from ..meetings.models import MeetingSession
 from ..patients.models import Patient

@@ -135,8 +135,8 @@ class Rcp(db.Model):
         cascade="all, delete-orphan", order_by="RcpRequiredSpecialty.specialty_code"
     )
     # Physicians the RCP delegates fiche validation to, besides its coordinator (fiches).
-    validators = relationship(
-        "RcpValidator", cascade="all, delete-orphan", order_by="RcpValidator.professional_id"
+    validators: Mapped[list[RcpValidator]] = relationship(
+        cascade="all, delete-orphan", order_by="RcpValidator.professional_id"
     )
     # Usual participants: invited to every session (published agenda, .ics).
     members: Mapped[list[RcpMember]] = relationship(
@@ -178,6 +178,18 @@ class RcpMember(db.Model):
     )
 
     professional: Mapped[Professional] = relationship()
+
+
+class RcpValidator(db.Model):
+    """A physician an RCP delegates fiche validation to, besides its coordinator (RCP
+    membership: the fiches package reads it, the directory's RCP form sets it)."""
+
+    __tablename__ = "rcp_validators"
+
+    rcp_id: Mapped[int] = mapped_column(ForeignKey("rcps.id", ondelete="CASCADE"), primary_key=True)
+    professional_id: Mapped[int] = mapped_column(
+        ForeignKey("professionals.id", ondelete="RESTRICT"), primary_key=True, index=True
+    )
 
 
 class RcpRequiredSpecialty(db.Model):

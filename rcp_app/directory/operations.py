@@ -16,14 +16,13 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
-from ..core import audit
-from ..core.converters import parse_version
+from ..core import audit, signals
+from ..core.conflict import check_version
 from ..core.errors import Conflict, DomainError
 from ..core.links import clean_link
 from ..core.text import clean_spaces, search_key
 from ..core.timeutil import utcnow
 from ..extensions import db
-from ..meetings.operations import ensure_upcoming_sessions
 from ..terminology.builtin import APPAREIL, SPECIALTY, TRANSVERSAL_THEME
 from ..terminology.models import Concept
 from .models import (
@@ -31,7 +30,9 @@ from .models import (
     Establishment,
     Professional,
     Rcp,
+    RcpMember,
     RcpRequiredSpecialty,
+    RcpValidator,
     facility_type_choices,
 )
 
@@ -106,8 +107,7 @@ STALE_MESSAGE = (
 def _check_version(obj, version, what: str, feminine: bool = False) -> None:
     """Lock the row, then compare the version the edit form was built from."""
     db.session.refresh(obj, with_for_update=True)
-    if parse_version(version) != obj.version:
-        raise Conflict(STALE_MESSAGE.format(what=what, e="e" if feminine else ""))
+    check_version(version, obj.version, STALE_MESSAGE.format(what=what, e="e" if feminine else ""))
 
 
 @contextmanager
@@ -525,9 +525,6 @@ def _professional_ids(values: dict, field: str, current: Rcp | None) -> list[int
 
 
 def _row_model(relationship: str):
-    from ..directory.models import RcpMember
-    from ..fiches.models import RcpValidator
-
     return {"validators": RcpValidator, "members": RcpMember}[relationship]
 
 
@@ -570,8 +567,9 @@ def create_rcp(**values) -> Rcp:
 
 def _complete_calendar(rcp: Rcp) -> None:
     """An RCP with a weekly rhythm gets its next sessions when it is saved, so that the case
-    form (a GET, which writes nothing) can offer them."""
-    ensure_upcoming_sessions(rcp)
+    form (a GET, which writes nothing) can offer them: the meetings package, above this one,
+    plans them on ``rcp_saved`` in this transaction (core/signals.py)."""
+    signals.send(signals.rcp_saved, rcp)
 
 
 def update_rcp(rcp: Rcp, *, version, **values) -> dict:

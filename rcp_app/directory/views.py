@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
-from ..cases import completeness
+from ..access.guards import allowed, require
 from ..core import conflict
 from ..core.errors import Conflict, DomainError
 from ..core.forms import show_refusal
 from ..core.pagination import paginate, parse_page
 from ..core.patient_data import no_patient_data
-from ..core.permissions import roles_required
 from ..core.text import search_key
 from ..extensions import db
-from ..meetings.models import OPEN_STATUSES
-from ..meetings.operations import upcoming_sessions
 from ..terminology.builtin import APPAREIL, SPECIALTY, TRANSVERSAL_THEME
 from ..terminology.models import Concept
 from . import operations as ops
@@ -37,7 +34,6 @@ from .models import (
 
 bp = Blueprint("directory", __name__)
 
-EDITORS = ("admin", "coordinator")
 PER_PAGE = 25
 
 
@@ -49,11 +45,16 @@ def _labels(value_set: str) -> dict[str, str]:
     return dict(rows.all())
 
 
-def _get_or_404(model, object_id: int):
-    obj = db.session.get(model, object_id)
-    if obj is None:
-        abort(404)
-    return obj
+def _load_establishment(establishment_id: int) -> Establishment:
+    return db.get_or_404(Establishment, establishment_id)
+
+
+def _load_professional(professional_id: int) -> Professional:
+    return db.get_or_404(Professional, professional_id)
+
+
+def _load_rcp(rcp_id: int) -> Rcp:
+    return db.get_or_404(Rcp, rcp_id)
 
 
 # How the conflict banner names each edited object: (subject, feminine).
@@ -65,7 +66,7 @@ _SUBJECTS = {
 
 
 def _submit(form, operation, *args, **kwargs):
-    """Run one operation with the form's values and commit; None when it was refused.
+    """Run one operation with the form's values; None when it was refused.
 
     A refusal is attached to its form field and nothing is saved. A version conflict on an
     update (``args[0]`` is the edited object) keeps the typed values and notes the stored ones:
@@ -87,7 +88,6 @@ def _submit(form, operation, *args, **kwargs):
     except DomainError as error:
         show_refusal(form, error)
         return None
-    db.session.commit()
     return result
 
 
@@ -96,7 +96,7 @@ def _submit(form, operation, *args, **kwargs):
 
 @bp.route("/annuaire/etablissements")
 @no_patient_data
-@roles_required("admin")
+@allowed("directory.admin")
 def establishments():
     stmt = select(Establishment).order_by(Establishment.name)
     page = paginate(stmt, parse_page(request.args.get("page")), PER_PAGE)
@@ -109,7 +109,7 @@ def establishments():
 
 @bp.route("/annuaire/etablissements/nouveau", methods=["GET", "POST"])
 @no_patient_data
-@roles_required("admin")
+@allowed("directory.admin")
 def establishment_new():
     form = EstablishmentForm()
     if form.validate_on_submit():
@@ -122,9 +122,9 @@ def establishment_new():
 
 @bp.route("/annuaire/etablissements/<int:establishment_id>/modifier", methods=["GET", "POST"])
 @no_patient_data
-@roles_required("admin")
+@allowed("directory.admin")
 def establishment_edit(establishment_id: int):
-    establishment = _get_or_404(Establishment, establishment_id)
+    establishment = _load_establishment(establishment_id)
     form = EstablishmentForm(obj=establishment, current=establishment)
     if (
         form.validate_on_submit()
@@ -143,7 +143,7 @@ def establishment_edit(establishment_id: int):
 
 @bp.route("/annuaire/professionnels")
 @no_patient_data
-@roles_required(*EDITORS)
+@allowed("directory.edit")
 def professionals():
     filters = ProfessionalFilterForm(formdata=request.args)
     filters.validate()
@@ -163,7 +163,7 @@ def professionals():
 
 @bp.route("/annuaire/professionnels/nouveau", methods=["GET", "POST"])
 @no_patient_data
-@roles_required(*EDITORS)
+@allowed("directory.edit")
 def professional_new():
     form = ProfessionalForm()
     if form.validate_on_submit():
@@ -176,9 +176,9 @@ def professional_new():
 
 @bp.route("/annuaire/professionnels/<int:professional_id>/modifier", methods=["GET", "POST"])
 @no_patient_data
-@roles_required(*EDITORS)
+@allowed("directory.edit")
 def professional_edit(professional_id: int):
-    professional = _get_or_404(Professional, professional_id)
+    professional = _load_professional(professional_id)
     form = ProfessionalForm(obj=professional, current=professional)
     if (
         form.validate_on_submit()
@@ -197,7 +197,7 @@ def professional_edit(professional_id: int):
 
 @bp.route("/annuaire/rcp")
 @no_patient_data
-@roles_required("admin", "coordinator", "physician")
+@allowed("directory.view")
 def rcps():
     filters = RcpFilterForm(formdata=request.args)
     filters.validate()
@@ -224,11 +224,13 @@ def rcps():
 
 @bp.route("/annuaire/rcp/<int:rcp_id>")
 @no_patient_data
-@roles_required("admin", "coordinator", "physician")
+@allowed("directory.view")
 def rcp_detail(rcp_id: int):
-    rcp = _get_or_404(Rcp, rcp_id)
+    """The RCP's card; its minimal items and upcoming sessions come from the packages above
+    (the template calls ``rcp_minimal_items`` of cases/views.py and ``rcp_open_sessions`` of
+    agenda/views.py), so the directory imports neither."""
+    rcp = _load_rcp(rcp_id)
     specialties = _labels(SPECIALTY)
-    configured = completeness.configured_items([rcp.id])
     return render_template(
         "directory/rcp_detail.html",
         rcp=rcp,
@@ -236,17 +238,12 @@ def rcp_detail(rcp_id: int):
         appareils=_labels(APPAREIL),
         themes=_labels(TRANSVERSAL_THEME),
         quorum_rule=quorum_rule_label(rcp, specialties),
-        required_items=[
-            completeness.ITEMS[code].label for code in completeness.required_items(rcp, configured)
-        ],
-        uses_default_items=rcp.id not in configured,
-        sessions=upcoming_sessions(rcp.id, statuses=OPEN_STATUSES),
     )
 
 
 @bp.route("/annuaire/rcp/nouvelle", methods=["GET", "POST"])
 @no_patient_data
-@roles_required(*EDITORS)
+@allowed("directory.edit")
 def rcp_new():
     form = RcpForm()
     if form.validate_on_submit():
@@ -259,9 +256,10 @@ def rcp_new():
 
 @bp.route("/annuaire/rcp/<int:rcp_id>/modifier", methods=["GET", "POST"])
 @no_patient_data
-@roles_required(*EDITORS)
+@allowed("directory.edit")
 def rcp_edit(rcp_id: int):
-    rcp = _get_or_404(Rcp, rcp_id)
+    rcp = _load_rcp(rcp_id)
+    require("configure", rcp)  # a secretariat changes the RCPs it runs only
     form = RcpForm(obj=rcp, current=rcp)
     if (
         form.validate_on_submit()

@@ -34,17 +34,6 @@ log = logging.getLogger(__name__)
 DOCUMENT_KINDS = {"pdf": "application/pdf", "cda": "text/xml"}
 
 
-class RcpValidator(db.Model):
-    """A physician an RCP delegates validation to, besides its coordinator."""
-
-    __tablename__ = "rcp_validators"
-
-    rcp_id: Mapped[int] = mapped_column(ForeignKey("rcps.id", ondelete="CASCADE"), primary_key=True)
-    professional_id: Mapped[int] = mapped_column(
-        ForeignKey("professionals.id", ondelete="RESTRICT"), primary_key=True, index=True
-    )
-
-
 class Fiche(db.Model):
     __tablename__ = "fiches"
     __table_args__ = (CheckConstraint("current_version >= 1", name="current_version_positive"),)

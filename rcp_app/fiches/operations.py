@@ -20,23 +20,23 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from ..core import audit
-from ..core.converters import parse_version
+from ..core import audit, signals
+from ..core.conflict import check_version
 from ..core.errors import Conflict, DomainError, PermissionDenied
 from ..core.patient_data import cases_named
 from ..core.text import clean_text
 from ..core.timeutil import utcnow
 from ..decisions import operations as decisions
 from ..decisions.models import Decision
-from ..delivery.outbox import enqueue_fiche
-from ..directory.models import Rcp
+from ..directory.models import Rcp, RcpValidator
 from ..extensions import db
 from ..meetings.models import AgendaItem, MeetingSession
 from ..terminology.builtin import QUORUM_REACHED
-from . import seal, snapshot
+from . import snapshot
 from .cda import build_cda
-from .models import Fiche, FicheDocument, FicheVersion, RcpValidator
+from .models import Fiche, FicheDocument, FicheVersion
 from .pdf import render_pdf
+from .signature import seal
 
 log = logging.getLogger(__name__)
 # Sessions whose ready decisions may be validated (during or after the meeting).
@@ -261,7 +261,8 @@ def _store(fiche: Fiche, draft: Draft, documents: Documents, user, item) -> Fich
             )
         )
     db.session.flush()
-    enqueue_fiche(row, item.case, item.session.rcp, draft.now)
+    # The delivery outbox queues the transmissions, in this transaction (core/signals.py).
+    signals.send(signals.fiche_signed, row, case=item.case, rcp=item.session.rcp, now=draft.now)
     return row
 
 
@@ -370,11 +371,12 @@ def ready_items(session: MeetingSession) -> list[AgendaItem]:
 def lock_fiche(fiche: Fiche, expected_version) -> Fiche:
     db.session.execute(select(Fiche.id).where(Fiche.id == fiche.id).with_for_update())
     db.session.refresh(fiche)
-    if parse_version(expected_version) != fiche.current_version:
-        raise Conflict(
-            f"La fiche a été corrigée entre-temps (version {fiche.current_version} en vigueur) : "
-            "relisez-la avant de proposer un nouvel avenant."
-        )
+    check_version(
+        expected_version,
+        fiche.current_version,
+        f"La fiche a été corrigée entre-temps (version {fiche.current_version} en vigueur) : "
+        "relisez-la avant de proposer un nouvel avenant.",
+    )
     return fiche
 
 
@@ -568,18 +570,6 @@ def preview_snapshot(item: AgendaItem, user, now: datetime | None = None) -> dic
 
 
 def transmissions_of(fiche: Fiche) -> list:
-    """Where each version of the fiche was sent, newest version first (one query)."""
-    from ..delivery.models import Transmission
-
-    return list(
-        db.session.scalars(
-            select(Transmission)
-            .join(FicheVersion, FicheVersion.id == Transmission.fiche_version_id)
-            .where(FicheVersion.fiche_id == fiche.id)
-            .options(
-                selectinload(Transmission.professional),
-                selectinload(Transmission.fiche_version),
-            )
-            .order_by(FicheVersion.version.desc(), Transmission.id)
-        )
-    )
+    """Where each version of the fiche was sent, newest version first (the delivery package
+    answers: it sits above fiches, core/signals.py)."""
+    return signals.collected(signals.fiche_transmissions, fiche)

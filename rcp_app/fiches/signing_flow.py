@@ -15,8 +15,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from ..access import rules
 from ..core.errors import Conflict
-from ..core.transactions import release
+from ..core.transactions import commit_phase, release
 from ..extensions import db
 from ..meetings.models import AgendaItem, MeetingSession
 from . import operations as ops
@@ -31,7 +32,7 @@ def validate(item_id: int, user) -> FicheVersion:
     documents = ops.produce(draft)
     item = db.session.get(AgendaItem, item_id)
     version = ops.store_validation(item, user, draft, documents)
-    db.session.commit()
+    commit_phase()
     return version
 
 
@@ -46,7 +47,13 @@ def validate_ready(session_id: int, user) -> BatchResult:
     """Every complete ready decision of the session, fiche by fiche."""
     session = db.session.get(MeetingSession, session_id)
     ops.check_can_validate(user, session.rcp)
-    items = [(i.id, i.position, i.case.patient.display_name) for i in ops.ready_items(session)]
+    # Only the fiches of patients the signer may see (rcp_app/access): a delegate who is not
+    # in the care team of a patient objecting to sharing does not sign that patient's fiche.
+    items = [
+        (i.id, i.position, i.case.patient.display_name)
+        for i in ops.ready_items(session)
+        if rules.sees_case(user, i.case)
+    ]
     release()
     result = BatchResult([], [], [])
     for item_id, position, patient in items:
@@ -71,5 +78,5 @@ def amend(fiche_id: int, user, data: Mapping, reason, expected_version) -> Fiche
     documents = ops.produce(draft)
     fiche = db.session.get(Fiche, fiche_id)
     version = ops.store_amendment(fiche, user, data, reason, expected_version, draft, documents)
-    db.session.commit()
+    commit_phase()
     return version

@@ -13,10 +13,10 @@ from flask import current_app
 from sqlalchemy import select
 
 from ..attendance.operations import session_attendances
-from ..cases.biomarkers import BY_CODE
 from ..core.timeutil import to_paris
 from ..directory.models import Establishment, Professional, facility_type_coded
 from ..extensions import db
+from ..staging.biomarkers import BY_CODE
 from ..terminology import builtin as vs
 from ..terminology.models import Concept, ValueSet
 

@@ -16,11 +16,11 @@ from sqlalchemy.orm import joinedload
 from ..core import audit
 from ..core.timeutil import utcnow
 from ..extensions import db
-from .bounded import check_signature
 from .models import FicheDocument, FicheVersion
 from .operations import normalise_code, sha256
 from .pdf import person_name
-from .signing_verify import SignatureReport
+from .signature.bounded import check_signature
+from .signature.verify import SignatureReport
 
 VERIFY_ACTION = "fiche.verify"  # one row per attempt, written before the check: the limit
 RESULT_ACTION = "fiche.verify_result"  # what the check found

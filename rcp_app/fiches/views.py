@@ -16,81 +16,96 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
+from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
+from ..access.guards import allowed, require
+from ..agenda import operations as agenda
 from ..auth.session import client_ip
 from ..core.errors import DomainError
 from ..core.patient_data import no_patient_data, shows_patient_data
-from ..core.permissions import roles_required
-from ..core.transactions import release
+from ..core.transactions import commit_phase, release
 from ..core.uploads import accepts_upload
 from ..decisions import operations as decisions
 from ..decisions.forms import CsrfForm, choices
 from ..extensions import db
-from ..meetings import agenda
 from ..meetings.models import AgendaItem, MeetingSession
 from . import operations as ops
 from . import signing_flow, verification
-from .bounded import check_signature
 from .models import Fiche, FicheVersion
 from .pdf import render_pdf
+from .signature.bounded import check_signature
 
 bp = Blueprint("fiches", __name__)
-ROLES = ("coordinator", "physician")
 FILE_NAMES = {
     "pdf": "fiche-rcp-{set_id}-v{version}.pdf",
     "cda": "fiche-rcp-{set_id}-v{version}.xml",
 }
 
 
+# The case page (cases/detail.html) and the meeting page (decisions/meeting.html) link to the
+# signed fiche: cases and decisions sit below this package and call these without importing it.
+@bp.app_template_global("signed_fiche")
+def signed_fiche(case_id: int) -> Fiche | None:
+    """The case's signed fiche (one per decision, one decision per case), or None."""
+    return db.session.scalar(select(Fiche).where(Fiche.case_id == case_id))
+
+
+@bp.app_template_global("may_amend_fiche")
+def may_amend_fiche(rcp) -> bool:
+    """Whether the current user may amend the RCP's fiches (its coordinator or a delegate)."""
+    return ops.can_validate(current_user, rcp)
+
+
 def _session(session_id: int) -> MeetingSession:
-    session = db.session.get(MeetingSession, session_id, options=[joinedload(MeetingSession.rcp)])
-    if session is None:
-        abort(404)
+    session = db.get_or_404(MeetingSession, session_id, options=[joinedload(MeetingSession.rcp)])
+    require("view", session)
     return session
 
 
 def _fiche(fiche_id: int) -> Fiche:
-    fiche = db.session.get(
+    fiche = db.get_or_404(
         Fiche,
         fiche_id,
         options=[selectinload(Fiche.versions).selectinload(FicheVersion.validated_by)],
     )
-    if fiche is None:
-        abort(404)
+    require("view", fiche)
     return fiche
 
 
 def _item(session: MeetingSession, item_id: int) -> AgendaItem:
-    item = db.session.get(AgendaItem, item_id)
-    if item is None or item.session_id != session.id:
+    item = db.get_or_404(AgendaItem, item_id)
+    if item.session_id != session.id:
         abort(404)
+    require("view", item)
     return item
 
 
 @bp.route("/seances/<int:session_id>/fiches")
 @shows_patient_data
-@roles_required(*ROLES)
+@allowed("clinical")
 def session_fiches(session_id: int):
     session = _session(session_id)
-    items = agenda.agenda_items(session)
+    shown = agenda.visible_agenda(agenda.agenda_items(session), current_user)
+    items = shown.items
     page = render_template(
         "fiches/session.html",
         session=session,
         items=items,
+        hidden=shown.hidden,
+        hidden_objections=shown.hidden_objections,
         decisions=decisions.decisions_for(items),
         fiches=ops.fiches_of_session(session),
         can_validate=ops.can_validate(current_user, session.rcp),
         form=CsrfForm(),
     )
     ops.record_session_view(session, items)
-    db.session.commit()
     return page
 
 
 @bp.route("/seances/<int:session_id>/fiches/<int:item_id>/valider", methods=["POST"])
 @no_patient_data
-@roles_required("physician")
+@allowed("fiches.validate")
 def validate(session_id: int, item_id: int):
     """One fiche. Answers JSON to the batch page's script (it signs the ready fiches one by one
     and shows the progress), a redirect otherwise."""
@@ -115,7 +130,7 @@ def validate(session_id: int, item_id: int):
 
 @bp.route("/seances/<int:session_id>/fiches/valider", methods=["POST"])
 @no_patient_data
-@roles_required("physician")
+@allowed("fiches.validate")
 def validate_all(session_id: int):
     session = _session(session_id)
     result = signing_flow.validate_ready(session.id, current_user)
@@ -135,13 +150,14 @@ def validate_all(session_id: int):
 
 @bp.route("/seances/<int:session_id>/fiches/<int:item_id>/apercu.pdf")
 @shows_patient_data
-@roles_required(*ROLES)
+@allowed("clinical")
 def preview(session_id: int, item_id: int):
     session = _session(session_id)
     item = _item(session, item_id)
     frozen = ops.preview_snapshot(item, current_user)
     case_id = item.case_id
-    db.session.commit()  # the audit row of this view; nothing is held while rendering
+    commit_phase()  # the audit row of this view; nothing is held while rendering
+    release()
     return Response(
         render_pdf(frozen, None),
         mimetype="application/pdf",
@@ -161,7 +177,7 @@ def _next_to_sign(item: AgendaItem) -> AgendaItem | None:
 
 @bp.route("/fiches/<int:fiche_id>")
 @shows_patient_data
-@roles_required(*ROLES)
+@allowed("clinical")
 def detail(fiche_id: int):
     fiche = _fiche(fiche_id)
     item = ops.item_of(fiche)
@@ -176,7 +192,6 @@ def detail(fiche_id: int):
         transmissions=ops.transmissions_of(fiche),
     )
     ops.record_view(fiche)
-    db.session.commit()
     return page
 
 
@@ -185,7 +200,6 @@ def document_response(fiche: Fiche, row: FicheVersion, kind: str) -> Response:
     clinical pages and the GP's inbox both serve fiches this way)."""
     document = ops.load_document(row, kind)
     ops.record_download(row, kind)
-    db.session.commit()
     name = FILE_NAMES[kind].format(set_id=fiche.set_id, version=row.version)
     return Response(
         document.content,
@@ -204,21 +218,21 @@ def _download(fiche_id: int, version: int, kind: str) -> Response:
 
 @bp.route("/fiches/<int:fiche_id>/v<int:version>.pdf")
 @shows_patient_data
-@roles_required(*ROLES)
+@allowed("clinical")
 def download_pdf(fiche_id: int, version: int):
     return _download(fiche_id, version, "pdf")
 
 
 @bp.route("/fiches/<int:fiche_id>/v<int:version>.xml")
 @shows_patient_data
-@roles_required(*ROLES)
+@allowed("clinical")
 def download_cda(fiche_id: int, version: int):
     return _download(fiche_id, version, "cda")
 
 
 @bp.route("/fiches/<int:fiche_id>/avenant", methods=["GET", "POST"])
 @shows_patient_data
-@roles_required("physician")
+@allowed("fiches.validate")
 def amend(fiche_id: int):
     fiche = _fiche(fiche_id)
     item = ops.item_of(fiche)
@@ -249,10 +263,9 @@ def amend(fiche_id: int):
                 "success",
             )
             return redirect(url_for(".detail", fiche_id=fiche.id))
-    # The form shows the fiche and its patient (a refused amendment too): audited. Rendered
-    # before the commit (the audit row), which would expire the loaded rows.
+    # The form shows the fiche and its patient (a refused amendment too): audited.
     ops.record_view(fiche, context="amend")
-    html = render_template(
+    return render_template(
         "fiches/amend.html",
         fiche=fiche,
         item=item,
@@ -260,9 +273,7 @@ def amend(fiche_id: int):
         error=error,
         choices=choices(),
         form=form,
-    )
-    db.session.commit()
-    return html, (200 if error is None else 400)
+    ), (200 if error is None else 400)
 
 
 # --- public verification ---------------------------------------------------------------------
@@ -272,9 +283,9 @@ def amend(fiche_id: int):
 @no_patient_data
 @accepts_upload("RCP_VERIFY_MAX_BYTES")
 def verify():
-    """Public. Each step holds the database only for a few queries: the attempt is counted and
-    committed first, the file is checked in a bounded child process with no transaction open,
-    then the verdict is looked up and recorded."""
+    """Public. Each step holds the database only for a few queries: the attempt is counted (and,
+    before a file is checked, committed), the file is checked in a bounded child process with no
+    transaction open, then the verdict is looked up and recorded."""
     form = CsrfForm()
     code = request.values.get("code", "")
     if request.method != "POST" and not code:
@@ -285,16 +296,15 @@ def verify():
         db.session.rollback()
         return render_template("fiches/verify.html", form=form, limited=True), 429
     verification.record_attempt(checked)
-    db.session.commit()
     if checked == "pdf":
         data = upload.read()
+        commit_phase()
         release()
         report = check_signature(data)  # CPU, in a child process, no transaction held
         verdict = verification.describe_document(data, report)
     else:
         verdict = verification.verify_code(code)
     verification.record_result(verdict)
-    db.session.commit()
     return render_template("fiches/verify.html", form=form, verdict=verdict, code=code)
 
 

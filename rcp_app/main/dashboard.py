@@ -14,6 +14,7 @@ from datetime import datetime
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload
 
+from ..access import care_team
 from ..cases import completeness, queries
 from ..core.pagination import Page
 from ..core.timeutil import utcnow
@@ -40,15 +41,18 @@ class RcpSummary:
 
 def my_cases(user) -> tuple[Page, dict[int, list[str]]]:
     """The most recent cases the user created or requested, and what each one lacks."""
-    stmt = queries.list_statement(None, None, user.id, user.professional_id)
+    stmt = queries.list_statement(None, None, user.id, user.professional_id, user=user)
     page = queries.list_cases(
         stmt, 1, RECENT_CASES, {"mine": True, "view": "home"}, audit_empty=False
     )
     return page, completeness.missing_by_case(page.items)
 
 
-def active_rcps(coordinator_id: int | None = None, *, only_coordinated: bool = False) -> list:
-    """Active RCPs by name; with ``only_coordinated``, those the professional coordinates."""
+def active_rcps(
+    coordinator_id: int | None = None, *, only_coordinated: bool = False, run_by=None
+) -> list:
+    """Active RCPs by name; with ``only_coordinated``, those the professional coordinates;
+    with ``run_by``, those that coordinator (secretariat) runs (rcp_app/access)."""
     if only_coordinated and coordinator_id is None:
         return []
     stmt = (
@@ -59,6 +63,8 @@ def active_rcps(coordinator_id: int | None = None, *, only_coordinated: bool = F
     )
     if only_coordinated:
         stmt = stmt.where(Rcp.coordinator_id == coordinator_id)
+    if run_by is not None:
+        stmt = stmt.where(Rcp.id.in_(care_team.scoped_rcp_ids(run_by)))
     return list(db.session.scalars(stmt))
 
 
@@ -113,7 +119,7 @@ def fiches_to_validate(professional_id: int | None) -> list[tuple]:
     """(session, number of decisions ready for validation) in the RCPs this physician
     validates (as coordinator or delegate), oldest session first; one query."""
     from ..decisions.models import Decision
-    from ..fiches.models import RcpValidator
+    from ..directory.models import RcpValidator
     from ..meetings.models import AgendaItem
 
     if professional_id is None:

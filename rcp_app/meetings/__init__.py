@@ -1,1 +1,3 @@
-"""Meeting sessions of an RCP (agenda, attendance and meeting mode come with later issues)."""
+"""Meeting sessions of an RCP: the sessions, their calendar, documents and notifications.
+
+Below ``cases`` (a case cites a session); the agenda, which moves cases, is ``rcp_app/agenda``."""

@@ -18,9 +18,9 @@ from ..core.links import safe_link
 from ..core.patient_data import cases_named
 from ..core.pdfrender import write_pdf
 from ..core.timeutil import to_paris, utcnow
+from ..core.transactions import commit_phase
 from ..extensions import db
-from . import agenda
-from .models import MeetingSession
+from .models import MeetingSession, planned_minutes
 
 WEEKDAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
 MONTHS = (
@@ -53,15 +53,19 @@ def invited(session: MeetingSession) -> list:
     return people
 
 
-def agenda_html(session: MeetingSession, items) -> str:
+def agenda_html(session: MeetingSession, items, shown=None) -> str:
+    """``shown``: an ``agenda.operations.VisibleAgenda`` when some lines were left out for the
+    reader."""
     return render_template(
         "meetings/agenda_pdf.html",
         session=session,
+        hidden=shown.hidden if shown else 0,
+        hidden_objections=shown.hidden_objections if shown else 0,
         when=long_date_fr(session.starts_at),
         invited=invited(session),
         discussed=[i for i in items if i.mode == "discussed"],
         registered=[i for i in items if i.mode == "registered"],
-        minutes=agenda.planned_minutes(items),
+        minutes=planned_minutes(items),
         generated_at=utcnow(),
     )
 
@@ -79,11 +83,13 @@ def _filename(session: MeetingSession, ext: str) -> str:
     return f"seance-{session.id}-{to_paris(session.starts_at):%Y%m%d}.{ext}"
 
 
-def agenda_pdf_response(session: MeetingSession) -> Response:
+def agenda_pdf_response(session: MeetingSession, shown) -> Response:
     """The agenda PDF, audited. Its HTML is built from the database; the transaction (with the
-    audit row) is committed before WeasyPrint turns it into a PDF."""
-    items = agenda.agenda_items(session)
-    html = agenda_html(session, items)
+    audit row) is committed before WeasyPrint turns it into a PDF. ``shown`` (an
+    ``agenda.operations.VisibleAgenda``, built by the caller: the agenda sits above this
+    package) holds the lines the reader may see, and how many others there are."""
+    items = shown.items
+    html = agenda_html(session, items, shown)
     audit.record(
         "session.agenda_pdf",
         "session",
@@ -91,7 +97,7 @@ def agenda_pdf_response(session: MeetingSession) -> Response:
         details=cases_named(items),
     )
     filename = _filename(session, "pdf")
-    db.session.commit()
+    commit_phase()
     return Response(
         html_to_pdf(html),
         mimetype="application/pdf",

@@ -4,18 +4,18 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from wtforms import DateField, StringField, TimeField
+from wtforms import StringField, TimeField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from ..core.converters import IntegerField
-from ..core.forms import BaseForm, VersionField
+from ..core.forms import BaseForm, FrenchDateField, VersionField
 from ..core.links import HttpsLink
 from ..core.timeutil import to_paris
 from .operations import local_to_utc
 
 
 class SessionForm(BaseForm):
-    date = DateField("Date de la séance", validators=[DataRequired()])
+    date = FrenchDateField("Date de la séance", validators=[DataRequired()])
     time = TimeField("Heure de début", validators=[DataRequired()])
     place = StringField("Lieu", validators=[Optional(), Length(max=200)])
     video_url = StringField(
@@ -29,7 +29,7 @@ class SessionForm(BaseForm):
             NumberRange(min=1, max=200, message="Entre 1 et 200 dossiers."),
         ],
     )
-    deadline_date = DateField("Date limite d'inscription", validators=[DataRequired()])
+    deadline_date = FrenchDateField("Date limite d'inscription", validators=[DataRequired()])
     deadline_time = TimeField("Heure limite", validators=[DataRequired()])
     version = VersionField()
 

@@ -1,4 +1,5 @@
-"""One dated session of an RCP (the directory's Rcp is the standing series)."""
+"""One dated session of an RCP (the directory's Rcp is the standing series), its agenda lines
+and its notifications. The agenda's operations, which move cases, are in ``rcp_app/agenda``."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ SESSION_STATUSES = {
 OPEN_STATUSES = ("planned", "agenda_published")
 # From this status on, the agenda is frozen: registered cases can no longer be edited.
 FROZEN_STATUSES = frozenset({"agenda_published", "in_progress", "closed"})
-# status -> statuses a session may move to (publishing is meetings.agenda.publish).
+# status -> statuses a session may move to (publishing is agenda.operations.publish).
 SESSION_TRANSITIONS: dict[str, frozenset[str]] = {
     "planned": frozenset({"agenda_published"}),
     "agenda_published": frozenset({"in_progress"}),
@@ -102,7 +103,9 @@ class AgendaItem(db.Model):
     session_id: Mapped[int] = mapped_column(
         ForeignKey("meeting_sessions.id", ondelete="RESTRICT"), index=True
     )
-    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="RESTRICT"))
+    # Indexed: the care team's « present at a session that discussed the case » path
+    # (rcp_app/access) goes from a patient's cases to their agenda lines.
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="RESTRICT"), index=True)
     position: Mapped[int] = mapped_column()
     mode: Mapped[str] = mapped_column(String(12), default="discussed")
     guideline: Mapped[str | None] = mapped_column(String(300))
@@ -118,6 +121,11 @@ class AgendaItem(db.Model):
     @property
     def mode_label(self) -> str:
         return ITEM_MODES.get(self.mode, self.mode)
+
+
+def planned_minutes(items: list[AgendaItem]) -> int:
+    """The agenda's estimated length (page and PDF)."""
+    return sum(item.estimated_minutes for item in items)
 
 
 class Notification(db.Model):

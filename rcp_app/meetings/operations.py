@@ -12,8 +12,9 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from ..core import audit
-from ..core.converters import parse_int, parse_version
+from ..core import audit, signals
+from ..core.conflict import check_version
+from ..core.converters import parse_int
 from ..core.errors import Conflict, DomainError
 from ..core.links import clean_link, safe_link
 from ..core.timeutil import PARIS, utcnow
@@ -94,6 +95,12 @@ def ensure_upcoming_sessions(rcp: Rcp, count: int = 6, now: datetime | None = No
         )
     db.session.flush()
     return created
+
+
+@signals.rcp_saved.connect
+def _plan_sessions(rcp: Rcp) -> None:
+    """The directory saved an RCP (core/signals.py): plan its next sessions."""
+    ensure_upcoming_sessions(rcp)
 
 
 def upcoming_sessions(
@@ -183,11 +190,11 @@ def create_session(rcp: Rcp, values: dict, now: datetime | None = None) -> Meeti
     return session
 
 
+STALE_SESSION = "La séance a été modifiée entre-temps par un autre utilisateur : rechargez la page."
+
+
 def update_session(session: MeetingSession, values: dict, expected_version) -> None:
-    if parse_version(expected_version) != session.version:
-        raise Conflict(
-            "La séance a été modifiée entre-temps par un autre utilisateur : rechargez la page."
-        )
+    check_version(expected_version, session.version, STALE_SESSION)
     if session.status != "planned":
         raise Conflict("Seule une séance planifiée peut être modifiée.")
     values = {**values, "video_url": clean_link(values.get("video_url"))}
@@ -210,28 +217,18 @@ def update_session(session: MeetingSession, values: dict, expected_version) -> N
 
 
 def change_status(session: MeetingSession, target: str, expected_version) -> None:
-    """in_progress / closed (publishing is meetings.agenda.publish)."""
+    """in_progress / closed (publishing is agenda.operations.publish)."""
     if target not in SESSION_STATUSES:
         raise DomainError("Statut de séance inconnu.")
-    if parse_version(expected_version) != session.version:
-        raise Conflict(
-            "La séance a été modifiée entre-temps par un autre utilisateur : rechargez la page."
-        )
+    check_version(expected_version, session.version, STALE_SESSION)
     if target == "agenda_published" or not can_transition(session.status, target):
         raise Conflict(
             f"La séance est « {session.status_label.lower()} » : elle ne peut pas passer à "
             f"« {SESSION_STATUSES[target].lower()} »."
         )
     if target == "closed":
-        from ..decisions.operations import undecided_items
-
-        undecided = undecided_items(session)
-        if undecided:
-            raise Conflict(
-                "Des dossiers n'ont pas de décision prête pour validation (n° "
-                + ", ".join(str(item.position) for item in undecided)
-                + ") : utilisez la page « Clore la séance » pour choisir pour chacun."
-            )
+        # The decisions package refuses while an item has no ready decision (core/signals.py).
+        signals.send(signals.session_closing, session)
     previous = session.status
     session.status = target
     db.session.flush()

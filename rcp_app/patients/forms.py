@@ -2,33 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 
-from wtforms import DateField, SelectField, StringField
+from wtforms import SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from ..core.converters import parse_version
-from ..core.forms import BaseForm, VersionField
+from ..core.dates import parse_date
+from ..core.forms import BaseForm, FrenchDateField, VersionField
 from . import ins
 from .models import IDENTITY_STATUSES, SEXES
 from .operations import FIELDS
-
-DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y")
-INVALID_DATE = "Date invalide : saisissez une date existante au format jj/mm/aaaa."
-
-
-def parse_date(raw: str | None) -> date | None:
-    """dd/mm/yyyy or yyyy-mm-dd; None when empty; ValueError (French) when impossible."""
-    raw = (raw or "").strip()
-    if not raw:
-        return None
-    for fmt in DATE_FORMATS:
-        try:
-            return datetime.strptime(raw, fmt).date()
-        except ValueError:
-            continue
-    raise ValueError(INVALID_DATE)
 
 
 def _choices(labels: dict[str, str]) -> list[SelectChoice]:
@@ -61,10 +46,8 @@ class PatientForm(BaseForm):
         validate_choice=False,
         validators=_required("Le sexe est obligatoire."),
     )
-    birth_date = DateField(
+    birth_date = FrenchDateField(
         "Date de naissance",
-        format=list(DATE_FORMATS),
-        invalid_value_message=INVALID_DATE,
         # InputRequired: an impossible date keeps its own message.
         validators=[InputRequired("La date de naissance est obligatoire.")],
     )
@@ -108,7 +91,7 @@ class PatientSearchForm(BaseForm):
 
     def validate_birth_date(self, field):
         try:
-            field.parsed = parse_date(field.data)
+            field.parsed = parse_date(field.data, past=True)  # a birth date
         except ValueError as error:
             raise ValidationError(str(error)) from error
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, Index, String
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
@@ -43,6 +43,8 @@ class Patient(db.Model):
             Index(f"ix_patients_{column}_prefix", column, postgresql_ops={column: PATTERN_OPS})
             for column in ("birth_name_key", "used_name_key", "ins_matricule")
         ),
+        # « Patients modifiés récemment »: read newest first, stopping at the page's end.
+        Index("ix_patients_recent", "updated_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -63,6 +65,9 @@ class Patient(db.Model):
     used_name_key: Mapped[str | None] = mapped_column(String(100))
     first_name_key: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column()
+    # Who registered the patient: they keep seeing the identity until a case makes them part
+    # of a care team (rcp_app/access). NULL for rows older than this column and for imports.
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     updated_at: Mapped[datetime] = mapped_column()
     version: Mapped[int] = mapped_column(default=1)
 

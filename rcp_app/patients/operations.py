@@ -10,9 +10,11 @@ from datetime import date, datetime
 
 from sqlalchemy import Select, and_, or_, select
 
+from ..access import care_team
 from ..core import audit
-from ..core.errors import Conflict, DomainError
-from ..core.pagination import COUNT_LIMIT, Page, paginate
+from ..core.conflict import check_version
+from ..core.errors import DomainError
+from ..core.pagination import COUNT_LIMIT, Page, paginate_by_key
 from ..core.text import clean_spaces, search_key
 from ..core.timeutil import PARIS, utcnow
 from ..extensions import db
@@ -255,7 +257,7 @@ def _apply(patient: Patient, values: dict) -> None:
 
 def create_patient(data: dict) -> Patient:
     values = validate(data)
-    patient = Patient(created_at=utcnow())
+    patient = Patient(created_at=utcnow(), created_by_id=audit.current_actor().user_id)
     _apply(patient, values)
     db.session.add(patient)
     db.session.flush()
@@ -272,12 +274,13 @@ def create_patient(data: dict) -> Patient:
 def update_patient(patient: Patient, data: dict, expected_version: int | None) -> list[str]:
     """Apply the changes; returns the names of the changed fields (empty: nothing to do)."""
     db.session.refresh(patient, with_for_update=True)
-    if expected_version != patient.version:
-        raise Conflict(
-            "Cette identité a été modifiée entre-temps par un autre utilisateur : vos "
-            "modifications n'ont pas été enregistrées. Rouvrez la fiche pour repartir de la "
-            "version actuelle."
-        )
+    check_version(
+        expected_version,
+        patient.version,
+        "Cette identité a été modifiée entre-temps par un autre utilisateur : vos "
+        "modifications n'ont pas été enregistrées. Rouvrez la fiche pour repartir de la "
+        "version actuelle.",
+    )
     values = validate(data, patient_id=patient.id)
     changed = [field for field in FIELDS if getattr(patient, field) != values[field]]
     if not changed:
@@ -323,10 +326,14 @@ def _name_condition(key: str):
     return or_(*alternatives)
 
 
-def search_statement(query: str, birth_date: date | None) -> Select:
+def search_statement(query: str, birth_date: date | None, user=None) -> Select:
+    """A search finds every patient it matches (identity only, to avoid duplicates); without
+    criteria the list is « recently changed » among the patients ``user`` may open."""
     stmt = select(Patient)
     query = clean_spaces(query)
     if not query and birth_date is None:
+        if user is not None:
+            stmt = stmt.where(care_team.patient_page_condition(user, Patient.__table__))
         return stmt.order_by(Patient.updated_at.desc(), Patient.id.desc())
     if query:
         compact = looks_like_ins(query)
@@ -352,10 +359,17 @@ def search_criteria(query: str | None, birth_date: date | None) -> list[str]:
     return criteria
 
 
-def search_patients(query: str, birth_date: date | None, page: int, per_page: int) -> Page:
+def search_patients(
+    query: str, birth_date: date | None, page: int, per_page: int, user=None
+) -> Page:
     """One page of patients; listing identities is an access to patient data: audited."""
-    result = paginate(
-        search_statement(query or "", birth_date), page, per_page, count_limit=COUNT_LIMIT
+    result = paginate_by_key(
+        search_statement(query or "", birth_date, user),
+        Patient.id,
+        lambda ids: db.session.scalars(select(Patient).where(Patient.id.in_(ids))).all(),
+        page,
+        per_page,
+        COUNT_LIMIT,
     )
     audit.record(
         "patient.search",

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
 
+from ..access.care_team import record_ids_among
+from ..access.guards import allowed, require
 from ..core import conflict
 from ..core.errors import Conflict, DomainError
 from ..core.forms import show_refusal
 from ..core.pagination import parse_page
 from ..core.patient_data import shows_patient_data
-from ..core.permissions import roles_required
 from ..extensions import db
 from . import operations as ops
 from .forms import PatientEditForm, PatientForm, PatientSearchForm
@@ -17,19 +19,14 @@ from .models import Patient
 
 bp = Blueprint("patients", __name__)
 
-ROLES = ("coordinator", "physician")
-
 
 def _load(patient_id: int) -> Patient:
-    patient = db.session.get(Patient, patient_id)
-    if patient is None:
-        abort(404)
-    return patient
+    return db.get_or_404(Patient, patient_id)
 
 
 @bp.route("/patients")
 @shows_patient_data
-@roles_required(*ROLES)
+@allowed("clinical")
 def index():
     form = PatientSearchForm(request.args)
     page = None
@@ -39,18 +36,20 @@ def index():
             form.parsed_birth_date(),
             parse_page(request.args.get("page")),
             current_app.config["RCP_PAGE_SIZE"],
+            current_user,
         )
     searched = bool((form.q.data or "").strip() or (form.birth_date.data or "").strip())
-    # Rendered before the commit (the audit row), which would expire the loaded rows and
-    # reload them one query per row.
-    html = render_template("patients/index.html", form=form, page=page, searched=searched)
-    db.session.commit()
-    return html
+    # Outside the care team a search shows the identity only: the page links to the record
+    # only where the user may open it.
+    openable = record_ids_among(current_user, [p.id for p in page.items]) if page else set()
+    return render_template(
+        "patients/index.html", form=form, page=page, searched=searched, openable=openable
+    )
 
 
 @bp.route("/patients/nouveau", methods=["GET", "POST"])
 @shows_patient_data(methods=("POST",))  # a refusal naming the patient who has this INS
-@roles_required(*ROLES)
+@allowed("clinical")
 def new():
     form = PatientForm()
     if form.validate_on_submit():
@@ -59,9 +58,7 @@ def new():
         except DomainError as error:
             show_refusal(form, error)
             ops.record_duplicate_shown(error)
-            db.session.commit()
         else:
-            db.session.commit()
             flash(f"Patient {patient.display_name} enregistré.", "success")
             return redirect(url_for("patients.detail", patient_id=patient.id))
     return render_template("patients/form.html", form=form, patient=None)
@@ -69,19 +66,20 @@ def new():
 
 @bp.route("/patients/<int:patient_id>")
 @shows_patient_data
-@roles_required(*ROLES)
+@allowed("clinical")
 def detail(patient_id: int):
     patient = _load(patient_id)
+    require("view", patient)
     ops.record_view(patient)
-    db.session.commit()
     return render_template("patients/detail.html", patient=patient)
 
 
 @bp.route("/patients/<int:patient_id>/modifier", methods=["GET", "POST"])
 @shows_patient_data
-@roles_required(*ROLES)
+@allowed("clinical")
 def edit(patient_id: int):
     patient = _load(patient_id)
+    require("edit", patient)
     context = "edit"
     form = PatientEditForm(obj=patient) if request.method == "GET" else PatientEditForm()
     if form.validate_on_submit():
@@ -94,7 +92,6 @@ def edit(patient_id: int):
             show_refusal(form, error)
             ops.record_duplicate_shown(error)
         else:
-            db.session.commit()
             flash(
                 "Identité mise à jour." if changed else "Aucune modification à enregistrer.",
                 "success" if changed else "info",
@@ -102,6 +99,4 @@ def edit(patient_id: int):
             return redirect(url_for("patients.detail", patient_id=patient.id))
     # The form shows the patient's identity (a refused edit too): audited.
     ops.record_view(patient, context=context)
-    html = render_template("patients/form.html", form=form, patient=patient)
-    db.session.commit()
-    return html, conflict.status(form)
+    return render_template("patients/form.html", form=form, patient=patient), conflict.status(form)

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify, request
 
-from ..cases import biomarkers
+from ..access.guards import allowed
 from ..core.patient_data import no_patient_data
-from ..core.permissions import roles_required
+from . import biomarkers
 from .preview import preview
 from .registry import EDITIONS
 
@@ -29,7 +29,7 @@ TNM_PARAMETERS = {
     "pn": ("pathological", "n"),
     "pm": ("pathological", "m"),
 }
-# query parameter -> marker code (cases/biomarkers.py): the prostate's staging factors.
+# query parameter -> marker code (biomarkers.py): the prostate's staging factors.
 MARKER_PARAMETERS = {
     "psa": "prostate.psa",
     "isup": "prostate.isup",
@@ -55,7 +55,7 @@ def _text(name: str, limit: int) -> str:
 
 @bp.route("/stade/apercu")
 @no_patient_data
-@roles_required("coordinator", "physician")
+@allowed("clinical")
 def stage_preview():
     """GET ?topographie=C50.4&edition=UICC8&ct=&cn=&cm=&pt=&pn=&pm=[&psa=&isup=
     &gleason_majoritaire=&gleason_secondaire=] → {"group", "basis", "text", "notes",

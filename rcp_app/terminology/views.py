@@ -5,10 +5,10 @@ from __future__ import annotations
 from flask import Blueprint, current_app, jsonify, render_template, request
 from sqlalchemy import func, or_, select
 
+from ..access.guards import allowed
 from ..core.converters import parse_int
 from ..core.pagination import paginate, parse_page
 from ..core.patient_data import no_patient_data
-from ..core.permissions import roles_required
 from ..extensions import db
 from .models import SOURCES, Concept, ValueSet
 from .search import DEFAULT_LIMIT, MAX_LIMIT, MAX_QUERY, search_concepts
@@ -23,7 +23,7 @@ def _bad_request(message: str):
 
 @bp.route("/terminologie/recherche")
 @no_patient_data
-@roles_required("admin", "coordinator", "physician")
+@allowed("terminology.view")
 def search():
     """GET ?jeu=<value set>&q=<text>&limite=<1..50> → [{"code", "label"}, …] (JSON)."""
     name = request.args.get("jeu", "").strip()
@@ -52,7 +52,7 @@ def search():
 
 @bp.route("/admin/terminologies")
 @no_patient_data
-@roles_required("admin")
+@allowed("terminology.admin")
 def index():
     query = " ".join(request.args.get("q", "").split())[:MAX_NAME]
     source = request.args.get("source", "")

@@ -16,7 +16,7 @@
   const MIN_CHARS = 2;
   const LIMIT = 12;
 
-  // --- sites (same rule as cases/biomarkers.py) ----------------------------------------------
+  // --- sites (same rule as staging/biomarkers.py) ----------------------------------------------
   const SITE_PREFIXES = [
     ["C50", "breast"], ["C18", "colorectal"], ["C19", "colorectal"], ["C20", "colorectal"],
     ["C34", "lung"], ["C61", "prostate"],

@@ -17,7 +17,7 @@ from lxml import html as lxml_html
 from rcp_app.delivery.message import build_message
 from rcp_app.delivery.xdm import build_xdm_zip, document_entry_uuid
 from rcp_app.fiches.cda import build_cda
-from rcp_app.fiches.identifiers import uuid_oid
+from rcp_app.fiches.cda.identifiers import uuid_oid
 from tests.fiches import samples
 
 LCM = "urn:oasis:names:tc:ebxml-regrep:xsd:lcm:3.0"

@@ -206,7 +206,7 @@ def test_notifications_use_the_same_outbox(app, make, smtp_server):
     rcp = make.rcp()
     session = make.session(rcp.id)
     case = make.submitted_case(rcp_id=rcp.id, session_id=session.id, requester_id=requester.id)
-    from rcp_app.meetings import agenda
+    from rcp_app.agenda import operations as agenda
     from rcp_app.meetings.models import MeetingSession
 
     with app.app_context():
@@ -228,7 +228,7 @@ def test_published_agenda_reaches_the_participant_with_pdf_and_ics(app, make, sm
     rcp = make.rcp(coordinator_id=coordinator.id)
     session = make.session(rcp.id)
     make.agenda_item(session.id)
-    from rcp_app.meetings import agenda
+    from rcp_app.agenda import operations as agenda
     from rcp_app.meetings.models import MeetingSession
 
     with app.app_context():

@@ -7,12 +7,13 @@ import re
 
 from tests.support.factories import Factories
 
-from .helpers import expect
+from .helpers import expect, scope_demo_coordinator
 
 
 def _agenda(live_server, count: int = 3):
     make = Factories(live_server.app)
     rcp = make.rcp(name="RCP ordre du jour e2e")
+    scope_demo_coordinator(live_server.app, rcp.id)
     session = make.session(rcp.id)
     cases = [make.agenda_item(session.id).case_id for _ in range(count)]
     return session.id, cases

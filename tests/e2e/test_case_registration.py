@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import date, timedelta
 
-from .helpers import expect, open_patient
+from .helpers import expect
 
 # Demo patient used by this module only (rcp_app/demo/patient_data.py, seed 20260412): no demo
 # case is registered for her, so the new case cannot collide with one.
@@ -39,8 +39,18 @@ def _screenshots(page, directory, name: str) -> None:
 
 
 def open_new_case_form(page, rcp_name: str):
-    open_patient(page, *PATIENT)
-    page.get_by_role("link", name="Inscrire ce patient en RCP").click()
+    """The physician's way in: « Inscrire un dossier » finds any patient by identity (the
+    secretariat registered this one and she has no case yet, so her record is not open to
+    dr.martin: rcp_app/access); choosing her and the RCP opens the form."""
+    query, birth_name, birth_date = PATIENT
+    page.goto("/dossiers/nouveau")
+    search = page.get_by_label("Nom, prénom ou matricule INS du patient")
+    search.fill(query)
+    search.press("Enter")
+    row = page.get_by_role("row").filter(has_text=birth_date)
+    expect(row).to_have_count(1)
+    row.get_by_role("link", name=re.compile(rf"^Choisir {birth_name} ")).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Inscrire un dossier : 2. la RCP")
     choice = page.get_by_label("RCP à laquelle présenter le dossier")
     choice.select_option(choice.locator("option", has_text=rcp_name).get_attribute("value"))
     page.get_by_role("button", name="Continuer").click()

@@ -17,7 +17,7 @@ from rcp_app.directory.models import Professional
 from rcp_app.extensions import db
 from tests.support.factories import Factories
 
-from .helpers import expect
+from .helpers import expect, scope_demo_coordinator
 
 ONCOLOGY, RADIOTHERAPY, GYNAECOLOGY_SURGERY = "G15_10/SM36", "G15_10/SM37", "G15_10/SM20"
 
@@ -41,6 +41,7 @@ def _data(live_server):
         required_specialties=(GYNAECOLOGY_SURGERY, ONCOLOGY, RADIOTHERAPY),
         capacity=12,
     )
+    scope_demo_coordinator(live_server.app, rcp.id)
     names = []
     for index, first_name in enumerate(("Agathe", "Berthe")):
         birth_name = f"COORD{tag.upper()}{'AB'[index]}"

@@ -10,7 +10,7 @@ from rcp_app.auth.models import User
 from rcp_app.core.errors import Conflict, DomainError, PermissionDenied
 from rcp_app.extensions import db
 from rcp_app.fiches import operations as ops
-from rcp_app.fiches.identifiers import uuid_oid
+from rcp_app.fiches.cda.identifiers import uuid_oid
 from rcp_app.fiches.models import Fiche
 from rcp_app.fiches.verification import verify_document
 from rcp_app.patients.models import Patient

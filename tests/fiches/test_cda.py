@@ -8,7 +8,7 @@ import pytest
 from lxml import etree
 
 from rcp_app.fiches.cda import build_cda
-from rcp_app.fiches.identifiers import uuid_oid
+from rcp_app.fiches.cda.identifiers import uuid_oid
 from tests.fiches import samples
 from tests.fiches.conformance import ans_cisis_dir, schematron_failures, xsd_errors
 

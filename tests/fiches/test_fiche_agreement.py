@@ -22,12 +22,12 @@ import pytest
 from lxml import etree
 
 from rcp_app.auth.models import User
-from rcp_app.cases import biomarkers
 from rcp_app.cases.models import Biomarker, Tumour
 from rcp_app.cases.validation import _stage
 from rcp_app.extensions import db
 from rcp_app.fiches import operations as ops
 from rcp_app.meetings.models import AgendaItem
+from rcp_app.staging import biomarkers
 from tests.fiches.conformance import ans_cisis_dir, schematron_failures, xsd_errors
 from tests.fiches.support import build_world, version_bytes
 

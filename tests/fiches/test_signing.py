@@ -29,8 +29,8 @@ from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko.sign.validation.status import SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
 
-from rcp_app.fiches import signing_pki
-from rcp_app.fiches.signing import (
+from rcp_app.fiches.signature import pki as signing_pki
+from rcp_app.fiches.signature.pades import (
     Sealer,
     SealingError,
     SigningConfigurationError,
@@ -38,7 +38,7 @@ from rcp_app.fiches.signing import (
     load_trust_roots,
     verify_pdf,
 )
-from rcp_app.fiches.signing_verify import (
+from rcp_app.fiches.signature.verify import (
     BAD_TIMESTAMP,
     INVALID_SIGNATURE,
     MODIFIED,

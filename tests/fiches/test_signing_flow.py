@@ -10,9 +10,10 @@ from rcp_app.auth.models import User
 from rcp_app.core.errors import Conflict
 from rcp_app.decisions.models import Decision
 from rcp_app.extensions import db
-from rcp_app.fiches import bounded, signing_flow
 from rcp_app.fiches import operations as ops
+from rcp_app.fiches import signing_flow
 from rcp_app.fiches.models import Fiche
+from rcp_app.fiches.signature import bounded
 from rcp_app.meetings.models import AgendaItem
 from tests.fiches.support import READY, build_world, fiche_of
 from tests.support.factories import PASSWORD

@@ -139,10 +139,13 @@ def _sign_and_check(app, world, version: int) -> None:
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(text=ANY_TEXT | ACCEPTED_TEXT)
-def test_any_text_is_refused_by_name_or_signed_into_a_valid_cda(app, client, make, text):
+def test_any_text_is_refused_by_name_or_signed_into_a_valid_cda(app, make, text):
     refused = forbidden_character(normalise_text(text))
     event("refused" if refused else "signed")
     world = build_world(app, make, decision=None)
+    # A new client per example: each example's validator is another user, and the login page
+    # ignores a second sign-in while the first user is still logged in.
+    client = app.test_client()
     client.post("/connexion", data={"username": world.validator_username, "password": PASSWORD})
     url = f"/seances/{world.session_id}/reunion/{world.item_id}/decision"
 

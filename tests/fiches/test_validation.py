@@ -13,9 +13,10 @@ from rcp_app.auth.models import User
 from rcp_app.core.errors import Conflict, PermissionDenied
 from rcp_app.decisions import operations as decisions
 from rcp_app.decisions.models import Decision
+from rcp_app.directory.models import RcpValidator
 from rcp_app.extensions import db
 from rcp_app.fiches import operations as ops
-from rcp_app.fiches.models import FicheDocument, FicheVersion, RcpValidator
+from rcp_app.fiches.models import FicheDocument, FicheVersion
 from rcp_app.fiches.verification import verify_document
 from rcp_app.meetings.models import AgendaItem
 from rcp_app.patients.models import Patient

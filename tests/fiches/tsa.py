@@ -26,7 +26,7 @@ from pyhanko.keys.internal import (
 )
 from pyhanko.sign.timestamps import DummyTimeStamper
 
-from rcp_app.fiches.signing_pki import build_ca_certificate
+from rcp_app.fiches.signature.pki import build_ca_certificate
 
 QUERY_TYPE = "application/timestamp-query"
 REPLY_TYPE = "application/timestamp-reply"

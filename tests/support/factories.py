@@ -42,6 +42,14 @@ def rpps_with_key(body10: str) -> str:
 class Factories:
     def __init__(self, app):
         self.app = app
+        # The users logged in by the ``login`` fixture with ``team=True`` (rcp_app/access): the
+        # physician registered the patients and cases the test builds, the coordinator runs
+        # every establishment it builds. Tests of the access rules build their relationships
+        # explicitly instead (``login(..., team=False)``).
+        self.acting_physician: User | None = None
+        self.acting_users: list[User] = []
+        self._placeholder_creators: set[int] = set()
+        self._patients: set[int] = set()
 
     def _save(self, obj):
         with self.app.app_context():
@@ -65,6 +73,40 @@ class Factories:
         values.update(fields)
         return self._save(User(**values))
 
+    def enrol(self, user: User) -> None:
+        """Make ``user`` part of what the test builds (see ``__init__``), before and after."""
+        from rcp_app.access.models import CoordinatorScope
+
+        self.acting_users.append(user)
+        with self.app.app_context():
+            if user.role == "coordinator":
+                for establishment_id in db.session.scalars(db.select(Establishment.id)):
+                    db.session.add(
+                        CoordinatorScope(user_id=user.id, establishment_id=establishment_id)
+                    )
+            if user.role == "physician" and self.acting_physician is None:
+                self.acting_physician = user
+                if self._placeholder_creators:
+                    db.session.execute(
+                        db.update(Case)
+                        .where(Case.created_by_id.in_(self._placeholder_creators))
+                        .values(created_by_id=user.id)
+                    )
+            if user.role in ("physician", "coordinator") and self._patients:
+                db.session.execute(
+                    db.update(Patient)
+                    .where(Patient.id.in_(self._patients), Patient.created_by_id.is_(None))
+                    .values(created_by_id=user.id)
+                )
+            db.session.commit()
+
+    def _scope_new_establishment(self, establishment: Establishment) -> None:
+        from rcp_app.access.models import CoordinatorScope
+
+        for user in self.acting_users:
+            if user.role == "coordinator":
+                self._save(CoordinatorScope(user_id=user.id, establishment_id=establishment.id))
+
     def establishment(self, **fields) -> Establishment:
         n = next(_counter)
         values = {
@@ -73,7 +115,9 @@ class Factories:
             "city": "Paris",
         }
         values.update(fields)
-        return self._save(Establishment(**values))
+        establishment = self._save(Establishment(**values))
+        self._scope_new_establishment(establishment)
+        return establishment
 
     def professional(self, **fields) -> Professional:
         n = next(_counter)
@@ -130,11 +174,15 @@ class Factories:
             "created_at": utcnow(),
             "updated_at": utcnow(),
         }
+        if self.acting_users:
+            values["created_by_id"] = self.acting_users[0].id
         values.update(fields)
         values.setdefault("birth_name_key", search_key(values["birth_name"]))
         values.setdefault("used_name_key", search_key(values.get("used_name")) or None)
         values.setdefault("first_name_key", search_key(values["first_birth_first_name"]))
-        return self._save(Patient(**values))
+        patient = self._save(Patient(**values))
+        self._patients.add(patient.id)
+        return patient
 
     def session(self, rcp_id: int, **fields) -> MeetingSession:
         """A planned session of the RCP, two weeks ahead (deadline 48 h before) by default."""
@@ -163,7 +211,12 @@ class Factories:
         if "requester_id" not in fields:
             fields["requester_id"] = self.professional().id
         if "created_by_id" not in fields:
-            fields["created_by_id"] = self.user(role="physician").id
+            if self.acting_physician is not None:
+                fields["created_by_id"] = self.acting_physician.id
+            else:
+                placeholder = self.user(role="physician")
+                self._placeholder_creators.add(placeholder.id)
+                fields["created_by_id"] = placeholder.id
         now = utcnow()
         values = {
             "status": "draft",
@@ -247,6 +300,67 @@ class Factories:
         }
         values.update(fields)
         return self._save(AgendaItem(**values))
+
+    # --- care teams (rcp_app/access): who is linked to whom ------------------------------------
+
+    def physician(self, **professional_fields) -> User:
+        """A physician account linked to a new directory professional (``professional_id``):
+        the care-team rules go through the professional."""
+        professional = self.professional(**professional_fields)
+        return self.user(role="physician", professional_id=professional.id)
+
+    def rcp_member(self, rcp_id: int, professional_id: int):
+        """A usual participant of the RCP."""
+        from rcp_app.directory.models import RcpMember
+
+        return self._save(RcpMember(rcp_id=rcp_id, professional_id=professional_id))
+
+    def rcp_validator(self, rcp_id: int, professional_id: int):
+        """A physician the RCP delegates fiche validation to."""
+        from rcp_app.directory.models import RcpValidator
+
+        return self._save(RcpValidator(rcp_id=rcp_id, professional_id=professional_id))
+
+    def coordinator_scope(
+        self, user_id: int, *, rcp_id: int | None = None, establishment_id: int | None = None
+    ):
+        """An RCP, or every RCP of an establishment, that a coordinator runs."""
+        from rcp_app.access.models import CoordinatorScope
+
+        return self._save(
+            CoordinatorScope(user_id=user_id, rcp_id=rcp_id, establishment_id=establishment_id)
+        )
+
+    def correspondent(self, case_id: int, professional_id: int) -> None:
+        """A correspondent (copy recipient) named on the case."""
+        from rcp_app.cases.models import case_correspondents
+
+        with self.app.app_context():
+            db.session.execute(
+                case_correspondents.insert().values(
+                    case_id=case_id, professional_id=professional_id
+                )
+            )
+            db.session.commit()
+
+    def exceptional_access(
+        self, user_id: int, patient_id: int, *, opened_at=None, hours: float = 12, **fields
+    ):
+        """An exceptional access (« bris de glace »), inserted as a row: open for ``hours`` from
+        ``opened_at`` (now by default); a past ``opened_at`` gives an expired one."""
+        from rcp_app.access.models import ExceptionalAccess
+
+        opened = opened_at if opened_at is not None else utcnow()
+        values = {
+            "user_id": user_id,
+            "patient_id": patient_id,
+            "reason": "emergency",
+            "reason_text": "",
+            "opened_at": opened,
+            "expires_at": opened + timedelta(hours=hours),
+        }
+        values.update(fields)
+        return self._save(ExceptionalAccess(**values))
 
 
 def pdf_bytes(pages: int = 1) -> bytes:

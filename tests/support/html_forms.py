@@ -102,4 +102,5 @@ def other_client(app, make, role: str):
     user = make.user(role=role)
     response = other.post("/connexion", data={"username": user.username, "password": PASSWORD})
     assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    other.user = user  # the test gives it what it may see (rcp_app/access)
     return other
