@@ -478,6 +478,14 @@ def world(app, make):
     coordinator = make.user(role="coordinator")
     make.coordinator_scope(coordinator.id, rcp_id=rcp.id)
     case = make.case(rcp_id=rcp.id, requester_id=physician.professional_id)
+    # A draft opens only itself: the physician's submitted case of the same patient makes them
+    # part of the patient's care team (the record, the identity edit).
+    make.submitted_case(
+        rcp_id=rcp.id,
+        session_id=make.session(rcp.id).id,
+        patient_id=case.patient_id,
+        requester_id=physician.professional_id,
+    )
     item = make.agenda_item(
         case.session_id, _scheduled_case(make, rcp.id, case.session_id, physician)
     )
