@@ -130,22 +130,6 @@ def runs_rcp(user, rcp_id: int) -> bool:
     )
 
 
-def belongs_to_rcp(user, rcp_id: int) -> bool:
-    """A physician who is a usual participant, delegate or coordinating physician of it."""
-    if _role(user) != "physician" or user.professional_id is None:
-        return False
-    return _cached(
-        ("member", user.id, rcp_id),
-        lambda: db.session.scalar(
-            select(
-                exists().where(
-                    care_team.member_rcp_ids(user.professional_id).subquery().c.rcp_id == rcp_id
-                )
-            )
-        ),
-    )
-
-
 def coordinates_rcp_of_patient(user, patient_id: int) -> bool:
     """The coordinating physician of an RCP where one of the patient's cases was submitted:
     they review the exceptional accesses to that patient."""
@@ -244,7 +228,3 @@ def can(user, action: str, thing) -> bool:
         return False
     rule = _RULES.get((action, getattr(thing, "__tablename__", "")))
     return bool(rule and rule(user, thing))
-
-
-def rule_names() -> list[tuple[str, str]]:
-    return sorted(_RULES)
