@@ -76,6 +76,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     from .patients.views import bp as patients_bp
     from .privacy.exceptional import bp as exceptional_access_bp
     from .privacy.views import bp as privacy_bp
+    from .reports.views import bp as reports_bp
     from .staging.views import bp as staging_bp
     from .terminology.views import bp as terminology_bp
 
@@ -96,6 +97,7 @@ def create_app(overrides: dict | None = None) -> Flask:
         delivery_bp,
         exceptional_access_bp,
         privacy_bp,
+        reports_bp,
     ):
         app.register_blueprint(blueprint)
     from .core.resilience import register_resilience

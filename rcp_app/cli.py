@@ -23,6 +23,7 @@ from .demo.loader import DEMO_PASSWORD, database_is_empty, demo_accounts, load_d
 from .extensions import db
 from .fiches.cli import export_command, verify_command
 from .fiches.signature.seal import ensure_test_pki, sealer, trust_roots
+from .reports.cli import indicators_command
 from .terminology.builtin import load_builtin
 from .terminology.cli import terminology_cli
 
@@ -167,4 +168,5 @@ def register_cli(app: Flask) -> None:
     rcp_cli.add_command(deliver_command)
     rcp_cli.add_command(receipts_cli)
     rcp_cli.add_command(coordinator_scope_command)
+    rcp_cli.add_command(indicators_command)
     app.cli.add_command(rcp_cli)

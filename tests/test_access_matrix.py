@@ -433,6 +433,30 @@ MATRIX: list[tuple[str, str, str, dict[str, int]]] = [
         "/protection-des-donnees/patients/{patient}/acces.csv",
         only(200, "dpo"),
     ),
+    # Statistics: the coordinators (their RCPs) and the coordinating physicians.
+    ("reports.page", "GET", "/statistiques", only(200, *CLINICAL)),
+    ("reports.figures_csv", "GET", "/statistiques/indicateurs.csv", only(200, *CLINICAL)),
+    ("reports.workbook", "GET", "/statistiques/indicateurs.xlsx", only(200, *CLINICAL)),
+    (
+        "reports.table_csv",
+        "GET",
+        "/statistiques/tableau.csv?tableau=activity.by_rcp",
+        only(200, *CLINICAL),
+    ),
+    ("reports.annual_report", "GET", "/statistiques/rapport-annuel.pdf", only(200, *CLINICAL)),
+    ("reports.cases", "GET", "/statistiques/dossiers?population=presented", only(200, *CLINICAL)),
+    (
+        "reports.cases_csv",
+        "GET",
+        "/statistiques/dossiers.csv?population=presented",
+        only(200, *CLINICAL),
+    ),
+    (
+        "reports.cases_xlsx",
+        "GET",
+        "/statistiques/dossiers.xlsx?population=presented",
+        only(200, *CLINICAL),
+    ),
     # Static files are public (CSS and JS only; nothing about patients lives there).
     ("static", "GET", "/static/css/app.css", same_for_all(200)),
     # Last: it ends the session.

@@ -25,6 +25,7 @@ The feature layers, lowest first (``LAYERS`` below); a package imports only pack
     fiches                        signed documents (cda/, signature/)
     delivery                      outbox, messages, the GP's inbox
     admin                         accounts, the audit log
+    reports                       activity and quality indicators, their exports and report
     main, demo, privacy           pages over everything, the demonstration data, the DPO's pages
 
 When a lower package must make a higher one act (an RCP saved → its sessions planned, a fiche
@@ -164,6 +165,7 @@ LAYERS = [
     {"fiches"},
     {"delivery"},
     {"admin"},
+    {"reports"},
     {"main", "demo", "privacy"},
 ]
 

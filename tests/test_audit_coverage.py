@@ -11,7 +11,7 @@ or the ids under ``details["patients"]`` for a page that lists several.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -47,6 +47,11 @@ def post(role, url, data, *patients, shown=None):
 
 S = "/seances/{session}"
 # (endpoint) -> its visits. The POSTs are refused ones: the page is shown again.
+# A period from today to two months ahead (the world's session is two weeks ahead).
+STATS_PERIOD = (
+    f"periode=personnalisee&du={date.today() - timedelta(days=1)}"
+    f"&au={date.today() + timedelta(days=60)}"
+)
 VISITS: dict[str, list[Visit]] = {
     "main.home": [get("physician", "/", "p1"), get("gp", "/", "p1")],
     "patients.index": [get("coordinator", "/patients?q=AUDITEUR", "p1")],
@@ -156,6 +161,16 @@ VISITS: dict[str, list[Visit]] = {
         post("outsider", "/patients/{p1}/acces-exceptionnel", {"reason": "other"}, "p1"),
     ],
     "access.exceptional_review_list": [get("physician", "/acces-exceptionnels", "p1")],
+    # The cases behind a statistic: the world's session is two weeks ahead.
+    "reports.cases": [
+        get("coordinator", "/statistiques/dossiers?population=presented&" + STATS_PERIOD, "p1")
+    ],
+    "reports.cases_csv": [
+        get("physician", "/statistiques/dossiers.csv?population=presented&" + STATS_PERIOD, "p1")
+    ],
+    "reports.cases_xlsx": [
+        get("coordinator", "/statistiques/dossiers.xlsx?population=presented&" + STATS_PERIOD, "p1")
+    ],
     "privacy.patients": [get("dpo", "/protection-des-donnees/patients?q=AUDITEUR", "p1")],
     "privacy.patient_accesses": [get("dpo", "/protection-des-donnees/patients/{p1}/acces", "p1")],
     "privacy.patient_accesses_csv": [

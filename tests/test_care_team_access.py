@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import delete, update
@@ -71,6 +71,10 @@ WHO: dict[tuple[str, str], frozenset[str]] = {
     ("privacy.patient_accesses_csv", "GET"): frozenset({"D"}),
 }
 
+STATS_PERIOD = (
+    f"periode=personnalisee&du={date.today() - timedelta(days=1)}"
+    f"&au={date.today() + timedelta(days=60)}"
+)
 # Lists: the query strings each list is read with (default: none). Those naming P's objects
 # are read only once P exists.
 LIST_QUERIES: dict[str, tuple[str, ...]] = {
@@ -84,6 +88,10 @@ LIST_QUERIES: dict[str, tuple[str, ...]] = {
     "delivery.dashboard": ("?etat=all", f"?etat=all&patient={PATIENT_NAME}"),
     "privacy.patients": (f"?q={PATIENT_NAME}",),
     "access.exceptional_review_list": ("", "?etat=all"),
+    # The cases behind a statistic: the world's session is two weeks ahead.
+    "reports.cases": (f"?population=presented&{STATS_PERIOD}",),
+    "reports.cases_csv": (f"?population=presented&{STATS_PERIOD}",),
+    "reports.cases_xlsx": (f"?population=presented&{STATS_PERIOD}",),
 }
 # Patient searches find a patient outside the care team, by identity only (issue 13, A: « to
 # avoid duplicates »): P's name may show there, never P's clinical data nor a link to it.

@@ -30,6 +30,7 @@ SLOW_CALLS = (
     "render_pdf(",
     "html_to_pdf(",
     "agenda_pdf_response(",
+    "annual_report_pdf(",
     "signing_flow.",
     "check_signature(",
 )

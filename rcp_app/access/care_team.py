@@ -67,6 +67,22 @@ def scoped_rcp_ids(user) -> Select:
     )
 
 
+def statistics_rcp_ids(user) -> Select | None:
+    """The RCPs whose activity and quality indicators ``user`` sees (rcp_app/reports): a
+    coordinator, the RCPs they run; a physician, the RCPs they coordinate (the coordinating
+    physician answers for how the meeting works). None for the other roles."""
+    role = getattr(user, "role", None)
+    if role == "coordinator":
+        return scoped_rcp_ids(user)
+    if role == "physician":
+        # A physician account not linked to the directory coordinates nothing.
+        rcps = _table("rcps")
+        if user.professional_id is None:
+            return select(rcps.c.id).where(false())
+        return select(rcps.c.id).where(rcps.c.coordinator_id == user.professional_id)
+    return None
+
+
 def member_rcp_ids(professional_id: int, *, with_coordinator: bool = True) -> Select:
     """The RCPs a professional belongs to now: usual participant, delegate, coordinator."""
     members, validators, rcps = (

@@ -37,6 +37,9 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     # the accesses to the patients of their RCPs).
     "exceptional_access.review": frozenset({"dpo", "physician"}),
     "exceptional_access.open": frozenset({"physician"}),
+    # Activity and quality indicators: coordinators (their RCPs) and the coordinating
+    # physicians (the RCPs they coordinate; access/care_team.statistics_rcp_ids).
+    "statistics": frozenset({"coordinator", "physician"}),
 }
 
 

@@ -307,6 +307,7 @@ SLOW_ACTIONS = {
     "fiches.preview": SlowAction("GET", "Génération de l'aperçu…"),
     "fiches.verify": SlowAction("POST", "Vérification en cours…"),
     "meetings.agenda_pdf": SlowAction("GET", "Génération du PDF…"),
+    "reports.annual_report": SlowAction("GET", "Génération du rapport annuel…"),
 }
 
 

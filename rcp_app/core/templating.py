@@ -16,6 +16,7 @@ NAVIGATION = [
     ("cases.index", "Dossiers RCP", {"coordinator", "physician"}),
     ("meetings.index", "Séances", {"coordinator", "physician"}),
     ("delivery.dashboard", "Diffusion", {"coordinator"}),
+    ("reports.page", "Statistiques", {"coordinator", "physician"}),
     ("delivery.gp_inbox", "Fiches RCP de mes patients", {"gp"}),
     ("directory.rcps", "Annuaire des RCP", {"admin", "coordinator", "physician"}),
     ("directory.professionals", "Professionnels", {"admin", "coordinator"}),
@@ -24,6 +25,20 @@ NAVIGATION = [
     ("terminology.index", "Terminologies", {"admin"}),
     ("admin.audit_log", "Journal d'audit", {"admin"}),
 ]
+
+
+def number_fr(value) -> str:
+    """12 345 ; 3,5 ; 3 (a whole float loses its « ,0 »): French digits for the statistics."""
+    if value is None:
+        return ""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return str(value)
+    if isinstance(value, float) and not value.is_integer():
+        text = f"{value:,.1f}"
+    else:
+        text = f"{int(value):,}"
+    # Thousands: a narrow no-break space, as French typography (and the CSV readers) expect.
+    return text.replace(",", "\u202f").replace(".", ",")
 
 
 def navigation_for(user) -> list[tuple[str, str]]:
@@ -36,6 +51,7 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["date_fr"] = timeutil.format_date
     app.jinja_env.filters["datetime_fr"] = timeutil.format_datetime
     app.jinja_env.filters["time_fr"] = timeutil.format_time
+    app.jinja_env.filters["nombre_fr"] = number_fr
     # Stored links are shown only if they satisfy the link rule (older rows may not).
     app.jinja_env.filters["safe_link"] = safe_link
     # The error summary at the top of every page (base.html) lists these.

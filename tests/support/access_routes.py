@@ -159,10 +159,31 @@ def _endpoint_of(app, location: str) -> str | None:
     return endpoint
 
 
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def xlsx_text(data: bytes) -> str:
+    """The cells of a workbook, sheet by sheet, one line per row (its zip bytes carry dates)."""
+    import io
+
+    import openpyxl
+
+    book = openpyxl.load_workbook(io.BytesIO(data), read_only=True)
+    lines = []
+    for sheet in book.worksheets:
+        lines.append(f"[{sheet.title}]")
+        for row in sheet.iter_rows(values_only=True):
+            lines.append("\t".join("" if cell is None else str(cell) for cell in row))
+    book.close()
+    return "\n".join(lines)
+
+
 def response_text(response) -> str:
     data = response.get_data()
     if response.mimetype == "application/pdf":
         return pdf_text(data)
+    if response.mimetype == XLSX:
+        return xlsx_text(data)
     return data.decode("utf-8", "replace")
 
 
