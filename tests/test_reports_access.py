@@ -150,3 +150,37 @@ def test_lines_the_user_may_not_open_carry_a_pseudonym(app, world):
     assert len({line.patient for line in seen_by_outsider}) == 3
     named = {line.patient.split(" ")[0] for line in seen_by_coordinator if line.identified}
     assert named == {"BETAPATIENT", "BETASECOND"}
+
+
+def test_the_report_issues_a_fixed_number_of_queries(app, make):
+    """Every figure is an aggregate computed by the database: the number of SQL statements does
+    not grow with the number of RCPs, sessions or cases."""
+    from sqlalchemy import event
+
+    from rcp_app.reports import indicators
+    from rcp_app.reports import scope as scopes
+    from rcp_app.reports.period import from_args
+
+    period = from_args(dict(p.split("=") for p in PERIOD.split("&")))
+
+    def statements() -> int:
+        seen = []
+        with app.test_request_context():
+            rcps = scopes.visible_rcps(None)
+            scope = scopes.from_args({}, rcps, scopes.choices(rcps))
+            listener = lambda *args: seen.append(args[2])  # noqa: E731
+            event.listen(db.engine, "before_cursor_execute", listener)
+            try:
+                indicators.compute_report(period, scope)
+            finally:
+                event.remove(db.engine, "before_cursor_execute", listener)
+        return len(seen)
+
+    first = make.rcp(name="RCP Une")
+    _presented(app, make, first, "UNPATIENT")
+    small = statements()
+    for index in range(3):
+        rcp = make.rcp(name=f"RCP Plus {index}")
+        for minutes in range(4):
+            _presented(app, make, rcp, f"PLUS{index}X{minutes}", minutes=minutes)
+    assert statements() == small
