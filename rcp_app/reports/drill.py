@@ -70,7 +70,7 @@ def _presented(period: Period, scope: Scope, *conditions, fiches: bool = False):
             pop.CASES.c.status,
             pop.DECISIONS.c.outcome,
         )
-        .select_from(pop.presented_join().join(pop.RCPS, pop.RCPS.c.id == pop.SESSIONS.c.rcp_id))
+        .select_from(joined)
         .where(pop.presented_where(period, scope), *conditions)
         .order_by(pop.SESSIONS.c.starts_at, pop.ITEMS.c.position, pop.ITEMS.c.id)
     )

@@ -152,11 +152,17 @@ def held_session_specialties(session_id_column, *, quorum_only: bool):
 
 def required_specialty_present(session_id_column):
     """A quorum member of that specialty (the required one of the outer row) attended."""
-    return exists().where(
-        ATTENDANCES.c.session_id == session_id_column,
-        ATTENDANCES.c.quorum_member,
-        PROFESSIONALS.c.id == ATTENDANCES.c.professional_id,
-        PROFESSIONALS.c.specialty_code == REQUIRED_SPECIALTIES.c.specialty_code,
+    # Correlated on everything outside (the session two levels up included): without it
+    # SQLAlchemy would pull meeting_sessions into this EXISTS's own FROM.
+    return (
+        exists()
+        .where(
+            ATTENDANCES.c.session_id == session_id_column,
+            ATTENDANCES.c.quorum_member,
+            PROFESSIONALS.c.id == ATTENDANCES.c.professional_id,
+            PROFESSIONALS.c.specialty_code == REQUIRED_SPECIALTIES.c.specialty_code,
+        )
+        .correlate_except(ATTENDANCES, PROFESSIONALS)
     )
 
 
