@@ -31,6 +31,7 @@ from .directory_data import (
     PROFESSIONALS,
     RCPS,
 )
+from .history import add_history
 from .identifiers import mail_local_part, rpps_numbers, with_luhn_key
 from .past_session import add_past_session
 from .patient_data import generate_patients
@@ -52,8 +53,11 @@ def demo_accounts() -> list[tuple[str, str, str]]:
     return [(a.username, ROLE_LABELS[a.role], a.display_name) for a in ACCOUNTS]
 
 
-def load_demo() -> dict[str, int]:
-    """Create the demo directory, accounts and patients; return counts by French label."""
+def load_demo(history: bool = True) -> dict[str, int]:
+    """Create the demo directory, accounts and patients; return counts by French label.
+
+    ``history``: also the year of past sessions behind the statistics page (history.py), the
+    slow part (each of its fiches is rendered and sealed); tests of the rest leave it out."""
     now = utcnow()
     establishments = _add_establishments()
     professionals = _add_professionals(establishments)
@@ -71,6 +75,8 @@ def load_demo() -> dict[str, int]:
         "patients": len(patients),
         **add_demo_cases(patients, rcps, author, outsider=by_username["dr.lebihan"]),
         **add_past_session(rcps[0], patients, author, now),
+        # Last: it takes the patients no other demo case uses.
+        **(add_history(rcps, patients, by_username, now) if history else {}),
     }
     audit.record("demo.load", details=counts)
     db.session.flush()
