@@ -81,47 +81,55 @@ def _labels(*value_sets: str) -> dict[str, str]:
 
 def _sessions(period: Period, scope: Scope, now: datetime) -> dict:
     s = pop.SESSIONS
-    # Correlated on the outer session: the subquery names only the agenda lines and decisions
-    # (joining the sessions table again would make it count every session's cases).
+    # Each per-session count is one grouped subquery over the period's sessions, joined once
+    # (a correlated subquery per session costs seconds at a region's scale).
+    in_scope = pop.sessions_where(period, scope)
     presented = (
-        select(func.count())
-        .select_from(pop.ITEMS.join(pop.DECISIONS, pop.DECISIONS.c.item_id == pop.ITEMS.c.id))
-        .where(
-            pop.ITEMS.c.session_id == s.c.id,
-            pop.DECISIONS.c.outcome.in_(pop.PRESENTED_OUTCOMES),
+        select(pop.ITEMS.c.session_id, func.count().label("n"))
+        .select_from(
+            pop.ITEMS.join(pop.DECISIONS, pop.DECISIONS.c.item_id == pop.ITEMS.c.id).join(
+                s, s.c.id == pop.ITEMS.c.session_id
+            )
         )
-        .scalar_subquery()
+        .where(in_scope, pop.DECISIONS.c.outcome.in_(pop.PRESENTED_OUTCOMES))
+        .group_by(pop.ITEMS.c.session_id)
+        .subquery()
     )
-    quorum_specialties = pop.held_session_specialties(s.c.id, quorum_only=True)
-    missing_required = (
-        select(func.count())
-        .select_from(pop.REQUIRED_SPECIALTIES)
-        .where(
-            pop.REQUIRED_SPECIALTIES.c.rcp_id == s.c.rcp_id,
-            ~pop.required_specialty_present(s.c.id),
-        )
-        .scalar_subquery()
+    a, p = pop.ATTENDANCES, pop.PROFESSIONALS
+    specialties = (
+        select(a.c.session_id, func.count(func.distinct(p.c.specialty_code)).label("n"))
+        .select_from(a.join(p, p.c.id == a.c.professional_id).join(s, s.c.id == a.c.session_id))
+        .where(in_scope, a.c.quorum_member)
+        .group_by(a.c.session_id)
+        .subquery()
     )
-    required = (
-        select(func.count())
-        .select_from(pop.REQUIRED_SPECIALTIES)
-        .where(pop.REQUIRED_SPECIALTIES.c.rcp_id == s.c.rcp_id)
-        .scalar_subquery()
+    rq = pop.REQUIRED_SPECIALTIES
+    missing = (
+        select(s.c.id.label("session_id"), func.count().label("n"))
+        .select_from(s.join(rq, rq.c.rcp_id == s.c.rcp_id))
+        .where(in_scope, ~pop.required_specialty_present(s.c.id))
+        .group_by(s.c.id)
+        .subquery()
     )
+    required = select(rq.c.rcp_id, func.count().label("n")).group_by(rq.c.rcp_id).subquery()
     per_session = (
         select(
             s.c.id,
             s.c.status,
             s.c.starts_at,
             s.c.capacity,
-            presented.label("presented"),
-            quorum_specialties.label("specialties"),
-            missing_required.label("missing_required"),
-            required.label("required"),
+            func.coalesce(presented.c.n, 0).label("presented"),
+            func.coalesce(specialties.c.n, 0).label("specialties"),
+            func.coalesce(missing.c.n, 0).label("missing_required"),
+            func.coalesce(required.c.n, 0).label("required"),
             pop.RCPS.c.min_specialties,
         )
         .join(pop.RCPS, pop.RCPS.c.id == s.c.rcp_id)
-        .where(pop.sessions_where(period, scope))
+        .outerjoin(presented, presented.c.session_id == s.c.id)
+        .outerjoin(specialties, specialties.c.session_id == s.c.id)
+        .outerjoin(missing, missing.c.session_id == s.c.id)
+        .outerjoin(required, required.c.rcp_id == s.c.rcp_id)
+        .where(in_scope)
         .subquery()
     )
     reached = and_(
@@ -213,22 +221,6 @@ def _fiche_join():
     )
 
 
-def _first_delivery(role: str, column):
-    """The first time a version-1 fiche reached a recipient of ``role`` (``column``: sent_at
-    or acknowledged_at)."""
-    t = TRANSMISSIONS
-    return (
-        select(func.min(column))
-        .where(
-            t.c.fiche_version_id == VERSIONS.c.id,
-            t.c.recipient_role == role,
-            t.c.kind == "fiche",
-            t.c.status.in_(DELIVERED),
-        )
-        .scalar_subquery()
-    )
-
-
 DELAYS = {
     "submission_to_session": (
         "Demande → séance",
@@ -269,13 +261,25 @@ def _delay_values(key: str, period: Period, scope: Scope):
             .where(where)
         )
     if key in ("signature_to_gp", "signature_to_gp_ack"):
-        column = (
-            TRANSMISSIONS.c.sent_at if key == "signature_to_gp" else TRANSMISSIONS.c.acknowledged_at
-        )
+        # One row per version-1 fiche that reached the GP: its first sending (or receipt),
+        # joined and grouped rather than looked up row by row.
+        t = TRANSMISSIONS
+        column = t.c.sent_at if key == "signature_to_gp" else t.c.acknowledged_at
         return (
-            select(days_between(_first_delivery("gp", column), VERSIONS.c.validated_at).label("v"))
-            .select_from(_fiche_join())
+            select(days_between(func.min(column), VERSIONS.c.validated_at).label("v"))
+            .select_from(
+                _fiche_join().join(
+                    t,
+                    and_(
+                        t.c.fiche_version_id == VERSIONS.c.id,
+                        t.c.recipient_role == "gp",
+                        t.c.kind == "fiche",
+                        t.c.status.in_(DELIVERED),
+                    ),
+                )
+            )
             .where(where)
+            .group_by(VERSIONS.c.id, VERSIONS.c.validated_at)
         )
     return (
         select(pop.diagnosis_to_session_days().label("v"))
