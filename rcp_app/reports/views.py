@@ -30,10 +30,6 @@ def _named(argument: str, known) -> str:
     return key
 
 
-class BadFilters(ValueError):
-    """The query string names a period or a filter that cannot be read."""
-
-
 def _selection():
     """(period, scope, offered choices, error) from the query string; the user's RCPs only.
 
