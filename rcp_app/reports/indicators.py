@@ -948,12 +948,3 @@ def compute_report(period: Period, scope: Scope, *, now: datetime | None = None)
         generated_at=now,
         rcp_names=scope.rcp_names,
     )
-
-
-def figure_definitions() -> dict[str, tuple[str, str]]:
-    """figure key → (label, definition): the README and the tests read them from here."""
-    return {
-        key: (label, definition)
-        for _section, _title, figures in SECTIONS
-        for key, label, _unit, _population, definition in figures
-    }

@@ -12,7 +12,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Float, Integer, case, cast, func, literal, select
+from sqlalchemy import Float, case, cast, func, literal, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
@@ -98,10 +98,6 @@ def percentiles(values, group=None):
         func.max(ranked.c.n).label("n"),
         *columns,
     ).group_by(*([ranked.c.g] if group else []))
-
-
-def as_int(expression):
-    return cast(expression, Integer)
 
 
 class paris_date(FunctionElement):  # noqa: N801 - used like a SQL function
