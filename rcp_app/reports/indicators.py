@@ -8,7 +8,9 @@ The headline figures are computed again over the previous period, for the compar
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
+from decimal import Decimal
 
 from sqlalchemy import and_, case, func, literal, select
 
@@ -899,6 +901,18 @@ SECTIONS = (
 )  # fmt: skip
 
 
+def _plain(value):
+    """PostgreSQL sums and averages come back as Decimal: a report holds ints and floats only
+    (the same values on SQLite, and what JSON, CSV and XLSX write as numbers)."""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    return value
+
+
+def _plain_table(table: Table) -> Table:
+    return replace(table, rows=tuple(tuple(_plain(cell) for cell in row) for row in table.rows))
+
+
 def compute_report(period: Period, scope: Scope, *, now: datetime | None = None) -> Report:
     now = now or utcnow()
     previous_period = period.previous()
@@ -933,10 +947,18 @@ def compute_report(period: Period, scope: Scope, *, now: datetime | None = None)
             key,
             title,
             tuple(
-                Figure(fkey, label, definition, values[fkey], previous[fkey], unit, population)
+                Figure(
+                    fkey,
+                    label,
+                    definition,
+                    _plain(values[fkey]),
+                    _plain(previous[fkey]),
+                    unit,
+                    population,
+                )
                 for fkey, label, unit, population, definition in figures
             ),
-            tables[key],
+            tuple(_plain_table(table) for table in tables[key]),
         )
         for key, title, figures in SECTIONS
     )
