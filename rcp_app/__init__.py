@@ -80,6 +80,13 @@ def create_app(overrides: dict | None = None) -> Flask:
     from .staging.views import bp as staging_bp
     from .terminology.views import bp as terminology_bp
 
+    from .api.oauth import init_oauth
+    from .api.admin_views import bp as api_admin_bp
+    from .api.views import bp as api_bp
+    from .api.views import register_resources
+
+    init_oauth(app)
+    register_resources()
     register_session_hooks(app)
     for blueprint in (
         main_bp,
@@ -98,6 +105,8 @@ def create_app(overrides: dict | None = None) -> Flask:
         exceptional_access_bp,
         privacy_bp,
         reports_bp,
+        api_bp,
+        api_admin_bp,
     ):
         app.register_blueprint(blueprint)
     from .core.resilience import register_resilience

@@ -1,6 +1,13 @@
 """Imports every model module so that the metadata (and Alembic) sees all tables."""
 
 from .access.models import CoordinatorScope, ExceptionalAccess  # noqa: F401
+from .api.models import (  # noqa: F401
+    ApiClient,
+    ApiRateWindow,
+    ApiToken,
+    EstablishmentPatient,
+    WebhookSubscription,
+)
 from .attendance.models import Attendance, CaseRequiredSpecialty  # noqa: F401
 from .auth.models import LoginAttempt, User  # noqa: F401
 from .cases.models import (  # noqa: F401

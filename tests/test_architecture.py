@@ -23,9 +23,12 @@ The feature layers, lowest first (``LAYERS`` below); a package imports only pack
     attendance                    who was present, quorum
     decisions                     the FRCP decision
     fiches                        signed documents (cda/, signature/)
+    fhir                          a signed fiche version as a FHIR R4 document Bundle
     delivery                      outbox, messages, the GP's inbox
+    hl7                           the HL7 v2 identity feed (MLLP listener, ADT A28/A31/A40)
     admin                         accounts, the audit log
     reports                       activity and quality indicators, their exports and report
+    api                           /api/v1 for hospital systems: OAuth clients, resources, webhooks
     main, demo, privacy           pages over everything, the demonstration data, the DPO's pages
 
 When a lower package must make a higher one act (an RCP saved → its sessions planned, a fiche
@@ -163,9 +166,12 @@ LAYERS = [
     {"attendance"},
     {"decisions"},
     {"fiches"},
+    {"fhir"},
     {"delivery"},
+    {"hl7"},
     {"admin"},
     {"reports"},
+    {"api"},
     {"main", "demo", "privacy"},
 ]
 

@@ -67,6 +67,9 @@ class Case(db.Model):
         CheckConstraint(status_check_sql(), name="status_known"),
         CheckConstraint("nature IN ('organ', 'transversal')", name="nature_known"),
         CheckConstraint(
+            "created_by_id IS NOT NULL OR created_by_client_id IS NOT NULL", name="has_author"
+        ),
+        CheckConstraint(
             "(nature = 'organ' AND theme_code IS NULL) OR (nature = 'transversal'"
             " AND appareil_code IS NULL AND organ_code IS NULL)",
             name="nature_matches_code",
@@ -136,7 +139,11 @@ class Case(db.Model):
         ForeignKey("meeting_sessions.id", ondelete="RESTRICT"), index=True
     )
     requester_id: Mapped[int] = mapped_column(ForeignKey("professionals.id", ondelete="RESTRICT"))
-    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
+    # Who registered the case: a user, or a hospital system through the API (rcp_app/api).
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
+    created_by_client_id: Mapped[int | None] = mapped_column(
+        ForeignKey("api_clients.id", ondelete="RESTRICT"), index=True
+    )
     status: Mapped[str] = mapped_column(String(20), default="draft", index=True)
     created_at: Mapped[datetime] = mapped_column(index=True)
     updated_at: Mapped[datetime] = mapped_column()
@@ -197,7 +204,7 @@ class Case(db.Model):
     rcp: Mapped[Rcp] = relationship()
     session: Mapped[MeetingSession | None] = relationship()
     requester: Mapped[Professional] = relationship(foreign_keys=[requester_id])
-    created_by: Mapped[User] = relationship()
+    created_by: Mapped[User | None] = relationship()
     gp: Mapped[Professional | None] = relationship(foreign_keys=[gp_id])
     correspondents: Mapped[list[Professional]] = relationship(
         secondary=case_correspondents, order_by="Professional.last_name_key"

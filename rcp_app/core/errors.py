@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, render_template, request
+from flask import Flask, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -39,11 +39,29 @@ ERROR_TITLES = {
         "Requête invalide",
         "La demande n'a pas pu être comprise. Vérifiez les informations saisies.",
     ),
+    401: (
+        "Authentification requise",
+        "Un jeton d'accès valide est nécessaire (OAuth 2.0, identifiants client).",
+    ),
     403: ("Accès refusé", "Vous n'avez pas les droits nécessaires pour accéder à cette page."),
     404: ("Page introuvable", "La page ou l'élément demandé n'existe pas ou n'existe plus."),
     405: ("Méthode non autorisée", "Cette action n'est pas possible sur cette page."),
+    406: ("Format non disponible", "Le format demandé n'est pas disponible pour cette ressource."),
     409: ("Conflit", "L'élément a été modifié entre-temps ou son état ne permet pas cette action."),
+    412: (
+        "Version périmée",
+        "L'élément a été modifié depuis votre lecture (If-Match) : relisez-le puis recommencez.",
+    ),
     413: ("Fichier trop volumineux", "Le fichier envoyé dépasse la taille autorisée."),
+    415: (
+        "Format non pris en charge",
+        "Le corps de la requête doit être du JSON (application/json).",
+    ),
+    422: ("Données refusées", "Certaines valeurs envoyées ne sont pas acceptées."),
+    428: (
+        "Version requise",
+        "Une modification doit porter l'en-tête If-Match avec l'ETag de la version lue.",
+    ),
     429: (
         "Trop de tentatives",
         "Trop de demandes en peu de temps. Réessayez dans quelques minutes.",
@@ -60,7 +78,32 @@ ERROR_TITLES = {
 }
 
 
+API_PREFIX = "/api/"
+
+
+def is_api_request() -> bool:
+    """The JSON API answers its errors in JSON, never with an HTML page."""
+    return request.path.startswith(API_PREFIX)
+
+
+def problem(status: int, detail: str | None = None, errors: list[dict] | None = None, **extra):
+    """An RFC 9457 problem document (application/problem+json), titles and details in French;
+    ``errors`` lists ``{"field", "message"}`` pairs, one per refused field."""
+    title, default_text = ERROR_TITLES.get(status, ERROR_TITLES[500])
+    body = {"type": "about:blank", "title": title, "status": status}
+    body["detail"] = detail or default_text
+    if errors:
+        body["errors"] = errors
+    body.update(extra)
+    response = jsonify(body)
+    response.status_code = status
+    response.mimetype = "application/problem+json"
+    return response
+
+
 def render_error(status: int, detail: str | None = None):
+    if is_api_request():
+        return problem(status, detail), status
     title, default_text = ERROR_TITLES.get(status, ERROR_TITLES[500])
     return (
         render_template(

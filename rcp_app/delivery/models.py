@@ -36,8 +36,15 @@ ROLES = {
     "correspondent": "Correspondant (copie)",
     "patient_record": "Dossier médical partagé",
     "participant": "Participant",
+    "api_client": "Système de l'établissement (webhook)",
 }
-CHANNELS = {"mssante": "Messagerie sécurisée de santé", "dmp": "Dossier médical partagé"}
+CHANNELS = {
+    "mssante": "Messagerie sécurisée de santé",
+    "dmp": "Dossier médical partagé",
+    # An HTTPS POST to a hospital system's subscription (rcp_app/api/webhooks.py), signed
+    # with HMAC-SHA256; same retries, backoff and states as the e-mails.
+    "webhook": "Notification webhook",
+}
 
 
 def _in(column: str, values) -> str:
@@ -54,6 +61,10 @@ class Transmission(db.Model):
         CheckConstraint("attempts >= 0", name="attempts_positive"),
         CheckConstraint(
             "kind <> 'fiche' OR fiche_version_id IS NOT NULL", name="fiche_has_version"
+        ),
+        CheckConstraint(
+            "channel <> 'webhook' OR (subscription_id IS NOT NULL AND payload IS NOT NULL)",
+            name="webhook_has_subscription",
         ),
         # The worker's question: which pending transmissions are due?
         Index("ix_transmissions_due", "status", "next_attempt_at"),
@@ -75,6 +86,12 @@ class Transmission(db.Model):
         ForeignKey("notifications.id", ondelete="RESTRICT"), index=True
     )
     patient_id: Mapped[int | None] = mapped_column(index=True)
+    # Webhooks: the subscription (its URL is the recipient address, its secret signs) and the
+    # JSON body, fixed at creation so that every retry sends the same event.
+    subscription_id: Mapped[int | None] = mapped_column(
+        ForeignKey("webhook_subscriptions.id", ondelete="RESTRICT"), index=True
+    )
+    payload: Mapped[str | None] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(12), default="pending")
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime] = mapped_column()  # naive UTC

@@ -1,0 +1,1 @@
+"""Webhook events queued in the outbox (being written)."""
