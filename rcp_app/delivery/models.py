@@ -85,7 +85,10 @@ class Transmission(db.Model):
     notification_id: Mapped[int | None] = mapped_column(
         ForeignKey("notifications.id", ondelete="RESTRICT"), index=True
     )
-    patient_id: Mapped[int | None] = mapped_column(index=True)
+    # A foreign key so that merging two patients (patients/merge.py) moves it with the rest.
+    patient_id: Mapped[int | None] = mapped_column(
+        ForeignKey("patients.id", ondelete="RESTRICT"), index=True
+    )
     # Webhooks: the subscription (its URL is the recipient address, its secret signs) and the
     # JSON body, fixed at creation so that every retry sends the same event.
     subscription_id: Mapped[int | None] = mapped_column(

@@ -46,6 +46,8 @@ ACTION_LABELS = {
     "privacy.audit_log": "Journal d'audit (protection des données)",
     "privacy.patient_accesses": "Liste des accès au dossier (protection des données)",
     "privacy.patient_accesses_export": "Export des accès au dossier (protection des données)",
+    "patients.merged": "Fusion de deux dossiers patient (doublon signalé par le DPI)",
+    "api.call": "Appel d'un système de l'établissement (API)",
 }
 
 
