@@ -91,7 +91,7 @@ def upgrade():
     op.create_table('establishment_patients',
     sa.Column('establishment_id', sa.Integer(), nullable=False),
     sa.Column('patient_id', sa.Integer(), nullable=False),
-    sa.Column('linked_at', sa.DateTime(), nullable=False),
+    sa.Column('registered_at', sa.DateTime(), nullable=False),
     sa.ForeignKeyConstraint(['establishment_id'], ['establishments.id'], name=op.f('fk_establishment_patients_establishment_id_establishments'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['patient_id'], ['patients.id'], name=op.f('fk_establishment_patients_patient_id_patients'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('establishment_id', 'patient_id', name=op.f('pk_establishment_patients'))

@@ -166,7 +166,7 @@ class EstablishmentPatient(db.Model):
     patient_id: Mapped[int] = mapped_column(
         ForeignKey("patients.id", ondelete="CASCADE"), primary_key=True, index=True
     )
-    linked_at: Mapped[datetime] = mapped_column()
+    registered_at: Mapped[datetime] = mapped_column()
 
 
 class WebhookSubscription(db.Model):

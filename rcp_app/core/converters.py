@@ -91,7 +91,15 @@ class IntegerField(wtforms.IntegerField):
 class IdConverter(BaseConverter):
     """``<int:…>`` in every route: ASCII digits, 1 … MAX_ID; anything else is a 404."""
 
-    regex = r"[0-9]+"
+    # Exactly 1 … 2147483647 (MAX_ID) in the pattern itself, not only in ``to_python``: a rule
+    # whose pattern matches then refuses the value makes Werkzeug answer 405 when another
+    # method's rule has the same path (PUT /patients/0 would be « method not allowed »); an id
+    # the pattern refuses matches no rule at all, hence 404 whatever the method.
+    regex = (
+        r"(?:[1-9][0-9]{0,8}|1[0-9]{9}|20[0-9]{8}|21[0-3][0-9]{7}|214[0-6][0-9]{6}"
+        r"|2147[0-3][0-9]{5}|21474[0-7][0-9]{4}|214748[0-2][0-9]{3}|2147483[0-5][0-9]{2}"
+        r"|21474836[0-3][0-9]|214748364[0-7])"
+    )
     weight = 50
 
     def to_python(self, value: str) -> int:

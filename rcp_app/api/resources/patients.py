@@ -131,7 +131,9 @@ def _link(patient: Patient) -> None:
     if exists is None:
         db.session.add(
             EstablishmentPatient(
-                establishment_id=client.establishment_id, patient_id=patient.id, linked_at=utcnow()
+                establishment_id=client.establishment_id,
+                patient_id=patient.id,
+                registered_at=utcnow(),
             )
         )
 
