@@ -86,9 +86,16 @@ def _french_validation_error(request, response, error, _instance, adapter) -> No
     """spectree's ``before`` hook: a refused request gets our French problem document."""
     if error is None:
         return
+    # pydantic's own list keeps each error's context (the limits the messages quote);
+    # spectree's adapter drops it.
+    items = (
+        error.errors(include_url=False, include_context=True, include_input=False)
+        if hasattr(error, "errors")
+        else adapter.validation_errors(error)
+    )
     errors = [
         {"field": field_path(item.get("loc", ())), "message": french_message(item)}
-        for item in adapter.validation_errors(error)
+        for item in items
     ]
     abort(problem(422, "Certaines valeurs envoyées ne sont pas acceptées.", errors))
 
@@ -146,13 +153,32 @@ def secured(scope: str) -> dict:
     return {"oauth2": [scope]}
 
 
+_DOOR_ANSWERS = {
+    "401": "Jeton absent, inconnu, expiré ou révoqué",
+    "403": "Portée (scope) manquante",
+    "429": "Quota d'appels dépassé (en-tête Retry-After)",
+}
+
+
+def _problem_response(description: str) -> dict:
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
+    }
+
+
 def document() -> dict:
     """The OpenAPI document as served: error responses are problem documents, so their media
     type is application/problem+json (what the responses carry), not application/json."""
     served = copy.deepcopy(spec.spec)
     for operations in served.get("paths", {}).values():
         for operation in operations.values():
-            for status, response in operation.get("responses", {}).items():
+            responses = operation.setdefault("responses", {})
+            if operation.get("security"):
+                # What the door (guard.py) may answer to any secured operation.
+                for status, label in _DOOR_ANSWERS.items():
+                    responses.setdefault(status, _problem_response(label))
+            for status, response in responses.items():
                 content = response.get("content", {})
                 if status.isdigit() and int(status) >= 400 and "application/json" in content:
                     content["application/problem+json"] = content.pop("application/json")

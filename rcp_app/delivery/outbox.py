@@ -138,3 +138,27 @@ def enqueue_notification(notification, professional: Professional, patient_id=No
         professional=professional,
         patient_id=patient_id,
     )
+
+
+def enqueue_webhook(
+    kind: str,
+    subscription_id: int,
+    url: str,
+    payload: str,
+    event_id: str,
+    now: datetime,
+    **fields,
+) -> Transmission:
+    """The POST of one event to one subscription (channel « webhook »): its JSON body is
+    fixed here, so that every retry sends the same bytes under the same delivery id."""
+    return _row(
+        kind,
+        "api_client",
+        url,
+        now,
+        message_id("w", _short(event_id), subscription_id),
+        channel="webhook",
+        subscription_id=subscription_id,
+        payload=payload,
+        **fields,
+    )

@@ -1,4 +1,7 @@
-"""The delivery worker: claim due transmissions, send them over SMTP, record the outcome.
+"""The delivery worker: claim due transmissions, send them, record the outcome.
+
+E-mails go over SMTP; webhook transmissions are POSTed over HTTP (``webhook.py``), with the
+same claims, leases, backoff and outcomes.
 
 Claiming is one short transaction: on PostgreSQL ``SELECT … FOR UPDATE SKIP LOCKED`` lets
 several workers (on several machines) share the outbox without ever taking the same row; on
@@ -27,6 +30,9 @@ from ..extensions import db
 from .models import Transmission
 from .notices import build_for
 from .smtp import SmtpConnection, SmtpSettings
+from .webhook import WebhookSender
+from .webhook import load as load_webhook
+from .webhook import revoked as webhook_revoked
 
 log = logging.getLogger(__name__)
 MAX_BACKOFF = timedelta(hours=6)
@@ -99,7 +105,8 @@ def record_outcome(transmission: Transmission, outcome: str, detail: str, now: d
             else f"Abandon après {transmission.attempts} tentatives. Dernière erreur : {detail}"
         )
     transmission.claimed_at = transmission.claimed_by = None
-    if transmission.notification is not None:
+    # The notification's state is its e-mail's: a webhook about the same event has its own row.
+    if transmission.notification is not None and transmission.channel != "webhook":
         transmission.notification.status = {"sent": "sent", "failed": "failed"}.get(
             transmission.status, "pending"
         )
@@ -115,13 +122,16 @@ def record_outcome(transmission: Transmission, outcome: str, detail: str, now: d
             "attempt": transmission.attempts,
             "message_id": transmission.message_id,
             "error": transmission.last_error,
+            # The receiver's answer (SMTP reply, HTTP status): the receipt of what was sent.
+            **({"answer": detail} if outcome == "sent" else {}),
         },
     )
     return transmission.status
 
 
 def deliver_batch(limit: int = 50, worker: str | None = None, now=None) -> BatchReport:
-    """Claim, send and record one batch (one SMTP connection for the batch)."""
+    """Claim, send and record one batch (one SMTP connection and one HTTP session for the
+    batch, each opened on its first use)."""
     worker = worker or worker_name()
     report = BatchReport()
     ids = claim(limit, worker, now)
@@ -133,9 +143,9 @@ def deliver_batch(limit: int = 50, worker: str | None = None, now=None) -> Batch
     # Renewed once a quarter of the lease has gone by, not after every message (an UPDATE).
     renew_every = config["RCP_DELIVERY_LEASE_SECONDS"] / 4
     renewed = time.monotonic()
-    with SmtpConnection(settings) as connection:
+    with SmtpConnection(settings) as connection, WebhookSender() as sender:
         for transmission_id in ids:
-            outcome, detail = _send_one(connection, transmission_id, worker, config)
+            outcome, detail = _send_one(connection, sender, transmission_id, worker, config)
             if outcome is None:
                 continue  # taken over by another worker after our lease expired
             transmission = db.session.get(Transmission, transmission_id)
@@ -218,25 +228,31 @@ def current_address(transmission: Transmission) -> str:
     return transmission.recipient_address
 
 
-def _send_one(connection: SmtpConnection, transmission_id: int, worker: str, config):
+def _send_one(
+    connection: SmtpConnection, sender: WebhookSender, transmission_id: int, worker: str, config
+):
     """Build the message in a reading transaction (no SQLite write lock while the PDF and the
-    XDM are assembled), end it, then talk SMTP with no transaction open."""
+    XDM are assembled), end it, then talk SMTP or HTTP with no transaction open."""
     with reading():
         transmission = db.session.get(Transmission, transmission_id)
         if transmission is None or transmission.claimed_by != worker:
             db.session.rollback()
             return None, None
+        webhook = transmission.channel == "webhook"
         address = transmission.recipient_address
         try:
-            message = build_for(transmission)
+            message = load_webhook(transmission) if webhook else build_for(transmission)
         except Exception as error:  # a message we cannot build will never be sent
             log.exception("transmission %s: message not built", transmission_id)
             db.session.rollback()
             return "permanent", f"Message impossible à construire : {error}"
         db.session.rollback()
-    result = connection.send(
-        message, envelope_from=config["RCP_MSSANTE_SENDER"], recipients=[address]
-    )
+    if webhook:
+        result = sender.send(message)
+    else:
+        result = connection.send(
+            message, envelope_from=config["RCP_MSSANTE_SENDER"], recipients=[address]
+        )
     return result.outcome, result.detail
 
 
@@ -248,6 +264,11 @@ def resend(transmission: Transmission, now: datetime | None = None) -> None:
         raise Conflict(
             "Ce message est en cours d'envoi : attendez la fin de la tentative avant de le "
             "renvoyer."
+        )
+    if transmission.channel == "webhook" and webhook_revoked(transmission.subscription_id):
+        raise Conflict(
+            "Le système de l'établissement a révoqué cet abonnement : la notification ne peut "
+            "plus lui être envoyée."
         )
     transmission.recipient_address = current_address(transmission)
     if not transmission.recipient_address:
