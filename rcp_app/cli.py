@@ -16,6 +16,7 @@ from flask_migrate import upgrade
 
 from .admin.cli import coordinator_scope_command
 from .admin.operations import create_user
+from .api.cli import api_cli
 from .core import audit, audit_anchor
 from .core.errors import DomainError
 from .delivery.cli import deliver_command, receipts_cli
@@ -23,6 +24,7 @@ from .demo.loader import DEMO_PASSWORD, database_is_empty, demo_accounts, load_d
 from .extensions import db
 from .fiches.cli import export_command, verify_command
 from .fiches.signature.seal import ensure_test_pki, sealer, trust_roots
+from .hl7.cli import hl7_cli
 from .reports.cli import indicators_command
 from .terminology.builtin import load_builtin
 from .terminology.cli import terminology_cli
@@ -169,4 +171,6 @@ def register_cli(app: Flask) -> None:
     rcp_cli.add_command(receipts_cli)
     rcp_cli.add_command(coordinator_scope_command)
     rcp_cli.add_command(indicators_command)
+    rcp_cli.add_command(api_cli)
+    rcp_cli.add_command(hl7_cli)
     app.cli.add_command(rcp_cli)

@@ -57,7 +57,9 @@ def test_each_package_is_named_once_in_the_command():
         is_executable=lambda _path: True,
         is_file=lambda _path: True,
     )
-    assert syscheck.report(absent).endswith("apt-get install -y poppler-utils libnss3-tools")
+    assert syscheck.report(absent).endswith(
+        "apt-get install -y poppler-utils libnss3-tools curl jq"
+    )
 
 
 def test_profiles():

@@ -30,6 +30,8 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     "deliveries": frozenset({"coordinator"}),
     "inbox": frozenset({"gp"}),
     "accounts": frozenset({"admin"}),
+    # Hospital systems connected through /api/v1 (their secrets, scopes, quotas).
+    "api_clients": frozenset({"admin"}),
     # The audit log with identities and the list of who opened a patient's record: the
     # data-protection officer, who sees no clinical content.
     "privacy": frozenset({"dpo"}),

@@ -120,6 +120,13 @@ def path_of(root: str | os.PathLike, attachment: Attachment) -> Path:
     return Path(root) / attachment.storage_key
 
 
+def _uploader(author) -> dict:
+    """A user, or an API client (a hospital system: rcp_app/api), recorded as the uploader."""
+    if getattr(author, "__tablename__", "") == "api_clients":
+        return {"uploaded_by_client_id": author.id}
+    return {"uploaded_by_id": author.id}
+
+
 def add_attachment(
     case: Case,
     data: bytes,
@@ -150,7 +157,7 @@ def add_attachment(
         storage_key=f"{digest[:2]}/{uuid.uuid4().hex}",
         sha256=digest,
         size_bytes=len(data),
-        uploaded_by_id=user.id,
+        **_uploader(user),
         uploaded_at=utcnow(),
     )
     db.session.add(attachment)

@@ -205,6 +205,7 @@ class Case(db.Model):
     session: Mapped[MeetingSession | None] = relationship()
     requester: Mapped[Professional] = relationship(foreign_keys=[requester_id])
     created_by: Mapped[User | None] = relationship()
+    created_by_client = relationship("ApiClient")  # by name: cases does not import the api
     gp: Mapped[Professional | None] = relationship(foreign_keys=[gp_id])
     correspondents: Mapped[list[Professional]] = relationship(
         secondary=case_correspondents, order_by="Professional.last_name_key"
@@ -372,6 +373,9 @@ class Attachment(db.Model):
     __table_args__ = (
         CheckConstraint(_in("kind", ATTACHMENT_KINDS), name="kind_known"),
         CheckConstraint("size_bytes > 0", name="size_positive"),
+        CheckConstraint(
+            "uploaded_by_id IS NOT NULL OR uploaded_by_client_id IS NOT NULL", name="has_uploader"
+        ),
         # A withdrawal says who, when and why, all three or none.
         CheckConstraint(
             "(withdrawn_at IS NULL AND withdrawn_by_id IS NULL AND withdrawal_reason IS NULL)"
@@ -388,7 +392,13 @@ class Attachment(db.Model):
     storage_key: Mapped[str] = mapped_column(String(80), unique=True)
     sha256: Mapped[str] = mapped_column(String(64))
     size_bytes: Mapped[int] = mapped_column()
-    uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
+    # A user, or a hospital system through the API (rcp_app/api).
+    uploaded_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="RESTRICT")
+    )
+    uploaded_by_client_id: Mapped[int | None] = mapped_column(
+        ForeignKey("api_clients.id", ondelete="RESTRICT")
+    )
     uploaded_at: Mapped[datetime] = mapped_column()
     # Withdrawn (cases/attachments.py ``withdraw_attachment``): the file and the row are kept
     # for the audit, hidden from the case, its completeness, the agenda and the fiche.
@@ -396,7 +406,8 @@ class Attachment(db.Model):
     withdrawn_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
     withdrawal_reason: Mapped[str | None] = mapped_column(Text)
 
-    uploaded_by: Mapped[User] = relationship(foreign_keys=[uploaded_by_id])
+    uploaded_by: Mapped[User | None] = relationship(foreign_keys=[uploaded_by_id])
+    uploaded_by_client = relationship("ApiClient", foreign_keys=[uploaded_by_client_id])
     withdrawn_by: Mapped[User | None] = relationship(foreign_keys=[withdrawn_by_id])
 
     @property

@@ -50,6 +50,9 @@ TESTS = (
     Requirement("poppler-utils", "program", "pdfsig"),
     Requirement("poppler-utils", "program", "pdffonts"),
     Requirement("libnss3-tools", "program", "certutil"),
+    # The README's API examples, run as written (tests/api/test_readme_curl.py).
+    Requirement("curl", "program", "curl"),
+    Requirement("jq", "program", "jq"),
 )
 DEFAULT_CHROMIUM = "/usr/bin/chromium"
 

@@ -38,10 +38,7 @@ from tests.meetings_support import audits, get, pool_case, simple_rcp
 ALL_EVENTS = ["case.scheduled", "case.postponed", "case.refused", "fiche.signed", "fiche.amended"]
 MARKER = "<!-- webhook-verification -->"
 # The snippet is read where the documentation lives: the project's README once pasted there.
-DOCUMENTS = (
-    Path(__file__).resolve().parents[2] / "README.md",
-    Path("/tmp/webhooks_readme.md"),  # noqa: S108 (the text given to the lead, until pasted)
-)
+DOCUMENTS = (Path(__file__).resolve().parents[2] / "README.md",)
 # The e-mails of the same events go to the delivery tests' SMTP server.
 pytestmark = pytest.mark.usefixtures("smtp_server")
 
