@@ -393,9 +393,7 @@ class Attachment(db.Model):
     sha256: Mapped[str] = mapped_column(String(64))
     size_bytes: Mapped[int] = mapped_column()
     # A user, or a hospital system through the API (rcp_app/api).
-    uploaded_by_id: Mapped[int | None] = mapped_column(
-        ForeignKey("users.id", ondelete="RESTRICT")
-    )
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
     uploaded_by_client_id: Mapped[int | None] = mapped_column(
         ForeignKey("api_clients.id", ondelete="RESTRICT")
     )
