@@ -69,7 +69,9 @@ def test_upload_and_download_a_pdf(app, client, login, case):
         actions = [
             (e.action, e.patient_id)
             for e in db.session.scalars(
-                select(AuditEntry).where(AuditEntry.action.like("attachment.%"))
+                select(AuditEntry)
+                .where(AuditEntry.action.like("attachment.%"))
+                .order_by(AuditEntry.seq)
             )
         ]
     assert actions == [

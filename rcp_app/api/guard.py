@@ -18,6 +18,7 @@ from werkzeug.exceptions import HTTPException
 
 from ..core import audit
 from ..core.errors import DomainError, problem
+from ..core.resilience import http_status
 from ..extensions import db
 from .models import ApiClient
 from .oauth import require_oauth, token_hash
@@ -117,7 +118,7 @@ def api_call(scope: str):
                 g.pop("rcp_api_patients", None)
                 response = domain_problem(error)
             except HTTPException as error:
-                _audit_call(client, scope, error.code or 500)
+                _audit_call(client, scope, http_status(error))
                 raise
             status = getattr(response, "status_code", 200)
             _audit_call(client, scope, status)

@@ -11,6 +11,7 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from ..auth.models import User
 from ..core import audit
 from ..core.conflict import check_version
 from ..core.errors import Conflict, DomainError
@@ -238,11 +239,21 @@ def _changes(before: dict, after: dict) -> dict:
     }
 
 
+def _author_columns(author) -> dict:
+    if isinstance(author, User):
+        return {"created_by_id": author.id}
+    return {"created_by_client_id": author.id}
+
+
 # --- operations ------------------------------------------------------------------------------
 
 
-def create_case(patient, rcp, user, data: dict, *, submit: bool = False) -> Case:
-    """Register a draft case (and submit it at once when ``submit``)."""
+def create_case(patient, rcp, author, data: dict, *, submit: bool = False) -> Case:
+    """Register a draft case (and submit it at once when ``submit``).
+
+    ``author``: the user who fills in the form, or the API client of a hospital system
+    (rcp_app/api), which is not a user; the case records which one registered it.
+    """
     if not rcp.active:
         raise DomainError("Cette RCP n'est plus active : choisissez-en une autre.", field="rcp_id")
     now = utcnow()
@@ -251,7 +262,7 @@ def create_case(patient, rcp, user, data: dict, *, submit: bool = False) -> Case
     case = Case(
         patient=patient,
         rcp=rcp,
-        created_by_id=user.id,
+        **_author_columns(author),
         status="draft",
         created_at=now,
         updated_at=now,

@@ -125,7 +125,7 @@ def _one_transaction(view: Callable, args, kwargs):
         result = view(*args, **kwargs)
     except HTTPException as error:
         # A refused access (403, 404…) keeps its audit rows; a 5xx keeps nothing.
-        _end(error.code is not None and error.code < 500)
+        _end(http_status(error) < 500)
         raise
     except BaseException:
         # The original error is what matters (a deadlock to retry, a bug to log): a rollback
@@ -136,6 +136,15 @@ def _one_transaction(view: Callable, args, kwargs):
     response = current_app.make_response(result)
     _end(response.status_code < 500 or kept_despite_error())
     return response
+
+
+def http_status(error: HTTPException) -> int:
+    """The status an HTTPException answers: its code, or that of the response it carries
+    (``abort(response)``: the API's problem documents), 500 when it has neither."""
+    if error.code is not None:
+        return error.code
+    response = getattr(error, "response", None)
+    return response.status_code if response is not None else 500
 
 
 def _end(success: bool) -> None:

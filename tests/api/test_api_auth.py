@@ -134,3 +134,16 @@ def test_unknown_api_url_is_a_json_404(client):
     response = client.get("/api/v1/nowhere")
     assert response.status_code == 404
     assert response.get_json()["title"] == "Page introuvable"
+
+
+def test_a_refused_call_is_audited_too(api, app):
+    """``abort(problem(404))`` carries its status in its response, not in ``code``: the call's
+    audit row must say 404 and be kept (the request commits below 500)."""
+    caller = api(scopes=("patients:read",))
+    assert caller.get("/api/v1/patients/999999").status_code == 404
+    assert caller.get("/api/v1/patients", query_string={"cursor": "!"}).status_code == 400
+    with app.app_context():
+        rows = db.session.scalars(
+            select(AuditEntry).where(AuditEntry.action == "api.call").order_by(AuditEntry.seq)
+        ).all()
+        assert [r.details_dict()["status"] for r in rows[-2:]] == [404, 400]
