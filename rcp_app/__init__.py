@@ -65,9 +65,8 @@ def create_app(overrides: dict | None = None) -> Flask:
     from .admin.views import bp as admin_bp
     from .agenda.views import bp as meetings_bp  # the session pages (rcp_app/agenda)
     from .api.admin_views import bp as api_admin_bp
-    from .api.oauth import init_oauth
     from .api.views import bp as api_bp
-    from .api.views import register_resources
+    from .api.views import init_api
     from .attendance.views import bp as attendance_bp
     from .auth.session import register_session_hooks
     from .auth.views import bp as auth_bp
@@ -84,8 +83,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     from .staging.views import bp as staging_bp
     from .terminology.views import bp as terminology_bp
 
-    init_oauth(app)
-    register_resources()
+    init_api(app)  # before the blueprint is registered: its resources join it
     register_session_hooks(app)
     for blueprint in (
         main_bp,

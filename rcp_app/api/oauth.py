@@ -31,8 +31,19 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
+def _plausible_client_id(client_id) -> bool:
+    """What an issued client_id can look like; anything else is unknown without a query (a
+    NUL byte would even be refused by PostgreSQL as text)."""
+    return (
+        isinstance(client_id, str)
+        and 0 < len(client_id) <= 48
+        and client_id.isascii()
+        and client_id.isprintable()
+    )
+
+
 def _query_client(client_id: str) -> ApiClient | None:
-    if not client_id or len(client_id) > 48:
+    if not _plausible_client_id(client_id):
         return None
     client = db.session.scalar(select(ApiClient).where(ApiClient.client_id == client_id))
     return client if client is not None and client.active else None

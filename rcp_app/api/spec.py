@@ -148,6 +148,13 @@ spec = SpecTree(
 )
 
 
+def require_json(body) -> None:
+    """spectree hands the view ``json=None`` when the body is not JSON (a form, a file):
+    answer 415 instead of failing on it."""
+    if body is None:
+        abort(problem(415))
+
+
 def secured(scope: str) -> dict:
     """The ``security`` of an operation needing ``scope``."""
     return {"oauth2": [scope]}

@@ -26,7 +26,7 @@ from .. import scope
 from ..guard import api_call, current_client, name_patients
 from ..models import EstablishmentPatient
 from ..paging import check_if_match, etag, next_link, page
-from ..spec import secured, spec
+from ..spec import require_json, secured, spec
 from ..views import bp
 from .common import Problem, not_found
 
@@ -203,6 +203,7 @@ def _same_traits(patient: Patient, values: dict) -> bool:
         HTTP_401=Problem,
         HTTP_403=Problem,
         HTTP_409=Problem,
+        HTTP_415=Problem,
         HTTP_422=Problem,
     ),
     tags=["Patients"],
@@ -215,6 +216,7 @@ def patient_create(json: PatientIn):
     prénom de naissance, date de naissance, sexe) concordent : ce patient est rattaché à
     l'établissement et renvoyé. 409 : connu avec d'autres traits (doublon à vérifier).
     """
+    require_json(json)
     data = json.model_dump()
     try:
         created = patients.create_patient(data)
@@ -248,6 +250,7 @@ def patient_create(json: PatientIn):
         HTTP_404=Problem,
         HTTP_409=Problem,
         HTTP_412=Problem,
+        HTTP_415=Problem,
         HTTP_422=Problem,
         HTTP_428=Problem,
     ),
@@ -256,6 +259,7 @@ def patient_create(json: PatientIn):
 )
 def patient_update(patient_id: int, json: PatientIn):
     """Mettre à jour l'identité (remplacement complet ; If-Match obligatoire)."""
+    require_json(json)
     patient = visible(patient_id)
     check_if_match(etag("patient", patient.id, patient.version))
     try:

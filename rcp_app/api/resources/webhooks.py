@@ -18,7 +18,7 @@ from ...extensions import db
 from .. import webhooks
 from ..guard import api_call, current_client
 from ..models import EVENTS, WebhookSubscription
-from ..spec import secured, spec
+from ..spec import require_json, secured, spec
 from ..views import bp
 from .common import Problem, not_found
 
@@ -76,6 +76,7 @@ def represent(subscription: WebhookSubscription) -> dict:
         HTTP_401=Problem,
         HTTP_403=Problem,
         HTTP_409=Problem,
+        HTTP_415=Problem,
         HTTP_422=Problem,
     ),
     tags=["Webhooks"],
@@ -87,6 +88,7 @@ def webhook_create(json: WebhookIn):
     Chaque événement est envoyé par POST à l'adresse donnée, signé (HMAC-SHA256) avec la clé
     renvoyée, et réessayé avec un délai croissant tant que le système ne répond pas 2xx.
     """
+    require_json(json)
     created = webhooks.subscribe(current_client(), json.url, json.events)
     response = jsonify({**represent(created.subscription), "secret": created.secret})
     response.status_code = 201
