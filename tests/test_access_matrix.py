@@ -7,13 +7,23 @@ in tests): the point is who gets past the door, not what the action does.
 The physician is the referring physician of the world's cases and the coordinator runs its RCP,
 so that a row says « the role may reach it » and not « this user is outside the care team »:
 who among a role sees which patient is tests/test_care_team_access.py's table.
+
+Two families of rows are derived from the route table rather than listed (``matrix(app)``):
+the JSON API's (/api/v1: a session cookie never opens it, every guarded operation answers 401
+to every role; its public routes answer everyone alike), and the pages of a blueprint whose
+every view names its capability (the API clients' administration): the capability's roles get
+past the door, the others 403. Which client reaches which API operation is
+tests/api/test_api_access_table.py's table.
 """
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from rcp_app.access.guards import CAPABILITIES
+from tests.support.access_routes import api_operations, is_api_rule, public_api_routes
 from tests.support.factories import PASSWORD, stored_fiche_version
 
 ROLES = ("anonymous", "admin", "coordinator", "physician", "gp", "dpo")
@@ -464,22 +474,121 @@ MATRIX: list[tuple[str, str, str, dict[str, int]]] = [
 ]
 
 
+# --- rows derived from the route table -------------------------------------------------------
+
+# A POST to the OAuth endpoints without client credentials: refused (no grant type: 400,
+# no client: 401), whoever is logged in.
+NO_CLIENT_CREDENTIALS = frozenset({400, 401})
+# A dummy form posted to an administration page by its capability's role: the form again
+# (200, 400, 422), a conflict without version (409) or a redirect (302).
+THROUGH = frozenset({200, 302, 400, 409, 422})
+# Blueprints whose rows are derived from their views' capability (rcp_app/access/guards.py).
+DERIVED_BLUEPRINTS = ("api_admin",)
+# URL placeholder → key of the world's ids (or a fixed value), for the derived rows.
+DERIVED_ARGUMENTS: dict[str, str | int] = {
+    "patient_id": "patient",
+    "case_id": "case",
+    "session_id": "session",
+    "decision_id": "decision",
+    "fiche_id": "fiche",
+    "version": 1,
+    "subscription_id": "subscription",
+    "client_id": "api_client",
+}
+
+
+def _template(endpoint: str, rule: str) -> str:
+    def placeholder(match) -> str:
+        name = match.group(1)
+        if name not in DERIVED_ARGUMENTS:
+            pytest.fail(f"{rule} ({endpoint}): add <{name}> to DERIVED_ARGUMENTS")
+        key = DERIVED_ARGUMENTS[name]
+        return "{" + key + "}" if isinstance(key, str) else str(key)
+
+    return re.sub(r"<(?:[a-z]+(?:\([^)]*\))?:)?(\w+)>", placeholder, rule)
+
+
+def api_rows(app) -> list[tuple[str, str, str, dict]]:
+    """/api/v1: 401 to every role on every guarded operation (the bearer token opens them,
+    the session cookie never); the public routes answer everyone alike."""
+    rows = [
+        (route.endpoint, route.method, _template(route.endpoint, route.rule), same_for_all(401))
+        for route in api_operations(app)
+    ]
+    for route in public_api_routes(app):
+        status = 200 if route.method == "GET" else NO_CLIENT_CREDENTIALS
+        rows.append(
+            (
+                route.endpoint,
+                route.method,
+                _template(route.endpoint, route.rule),
+                same_for_all(status),
+            )
+        )
+    return rows
+
+
+def capability_rows(app) -> list[tuple[str, str, str, dict]]:
+    """The pages of DERIVED_BLUEPRINTS: their capability's roles get the page (GET 200) or
+    past the door with a dummy form (THROUGH), the other roles 403, anonymous the login."""
+    rows = []
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint.split(".")[0] not in DERIVED_BLUEPRINTS:
+            continue
+        capability = getattr(app.view_functions[rule.endpoint], "rcp_capability", None)
+        assert capability is not None, f"{rule.rule} ({rule.endpoint}) names no capability"
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            ok = 200 if method == "GET" else THROUGH
+            rows.append(
+                (
+                    rule.endpoint,
+                    method,
+                    _template(rule.endpoint, rule.rule),
+                    only(ok, *CAPABILITIES[capability]),
+                )
+            )
+    return rows
+
+
+def matrix(app) -> list[tuple[str, str, str, dict]]:
+    """MATRIX and the rows derived from the route table; the logout stays last."""
+    derived = api_rows(app) + capability_rows(app)
+    return MATRIX[:-1] + derived + MATRIX[-1:]
+
+
+def accepts(expected, status: int) -> bool:
+    return status in expected if isinstance(expected, frozenset) else status == expected
+
+
 def test_every_route_is_in_the_matrix(app):
     routes = {
         (rule.endpoint, method)
         for rule in app.url_map.iter_rules()
         for method in rule.methods - {"HEAD", "OPTIONS"}
     }
-    covered = {(endpoint, method) for endpoint, method, _, _ in MATRIX}
+    covered = {(endpoint, method) for endpoint, method, _, _ in matrix(app)}
     assert routes - covered == set(), "routes missing from the access matrix"
     assert covered - routes == set(), "matrix rows for routes that no longer exist"
+    listed = {(e, m) for e, m, _, _ in MATRIX}
+    derived = {(e, m) for e, m, _, _ in api_rows(app) + capability_rows(app)}
+    assert listed & derived == set(), "rows both listed in MATRIX and derived from the routes"
+    assert MATRIX[-1][0] == "auth.logout", "the logout row must stay last (it ends the session)"
+
+
+def test_the_api_rows_are_derived_not_listed(app):
+    """No MATRIX row names an /api/v1 route: they are all derived (``api_rows``), so a new
+    API operation gets its 401 row the day it exists."""
+    listed = [template for _, _, template, _ in MATRIX if is_api_rule(template)]
+    assert listed == []
+    assert {(e, m) for e, m, _, _ in api_rows(app)} >= {r.key for r in api_operations(app)}
+    assert len(api_operations(app)) >= 10, "the API's operations were not found"
 
 
 def test_the_matrix_agrees_with_the_capabilities(app):
     """A role outside a view's capability (rcp_app/access/guards.py ``CAPABILITIES``) gets 403
     in every row of that route: the table and the code name the same roles."""
     disagreements = []
-    for endpoint, method, template, expected in MATRIX:
+    for endpoint, method, template, expected in matrix(app):
         capability = getattr(app.view_functions.get(endpoint), "rcp_capability", None)
         if capability is None:
             continue
@@ -514,6 +623,7 @@ def world(app, make):
         case.session_id, _scheduled_case(make, rcp.id, case.session_id, physician)
     )
     return {
+        **_api_world(app, establishment.id),
         "patient": case.patient_id,  # the patient of the care team's case
         "establishment": establishment.id,
         "professional": make.professional(establishment_id=establishment.id).id,
@@ -529,6 +639,31 @@ def world(app, make):
         **_fiche_world(app, make, case.session_id, physician),
         "users": {"physician": physician, "coordinator": coordinator},
     }
+
+
+def _api_world(app, establishment_id: int) -> dict:
+    """An API client of the establishment (the administration pages' object) and one of its
+    webhook subscriptions."""
+    from rcp_app.api.models import SCOPES, WebhookSubscription
+    from rcp_app.api.operations import register_client
+    from rcp_app.core.timeutil import utcnow
+    from rcp_app.directory.models import Establishment
+    from rcp_app.extensions import db
+
+    with app.app_context():
+        establishment = db.session.get(Establishment, establishment_id)
+        client = register_client("DPI du tableau", establishment, list(SCOPES)).client
+        db.session.flush()
+        subscription = WebhookSubscription(
+            client_id=client.id,
+            url="https://dpi.hopital.test/rcp",
+            events="fiche.signed",
+            secret="cle-du-tableau",
+            created_at=utcnow(),
+        )
+        db.session.add(subscription)
+        db.session.commit()
+        return {"api_client": client.id, "subscription": subscription.id}
 
 
 def _scheduled_case(make, rcp_id: int, session_id: int, physician) -> int:
@@ -590,11 +725,16 @@ def _fiche_world(app, make, session_id: int, physician=None) -> dict:
         )
         db.session.add_all([decision, fiche, version, transmission])
         db.session.commit()
-        return {"fiche": fiche.id, "fiche_item": item.id, "transmission": transmission.id}
+        return {
+            "fiche": fiche.id,
+            "fiche_item": item.id,
+            "transmission": transmission.id,
+            "decision": decision.id,
+        }
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_route_role_matrix(client, make, world, role):
+def test_route_role_matrix(app, client, make, world, role):
     if role != "anonymous":
         user = world["users"].get(role) or make.user(role=role)
         assert (
@@ -604,16 +744,23 @@ def test_route_role_matrix(client, make, world, role):
             == 302
         )
     failures = []
-    for endpoint, method, template, expected in MATRIX:
+    for endpoint, method, template, expected in matrix(app):
         url = template.format(**world)
         # A dummy field: Flask-WTF treats an empty POST body as "no form data" and would
         # fall back to the object's values.
-        response = client.open(url, method=method, data={"_": "1"} if method == "POST" else None)
+        data = {"_": "1"} if method in ("POST", "PUT") else None
+        response = client.open(url, method=method, data=data)
         response.close()
-        if response.status_code != expected[role]:
+        if not accepts(expected[role], response.status_code):
             failures.append(
                 f"{method} {url} ({endpoint}): {response.status_code}, expected {expected[role]}"
             )
+        elif is_api_rule(url) and response.status_code == 401:
+            # The API's refusal is a problem document naming the bearer token, not a page.
+            if response.mimetype != "application/problem+json" and "error" not in (
+                response.get_json(silent=True) or {}
+            ):
+                failures.append(f"{method} {url} ({endpoint}): 401 as {response.mimetype}")
         elif (
             response.status_code == 302
             and expected[role] == LOGIN

@@ -6,6 +6,10 @@ every (endpoint, method) of a patient-data view needs a visit in ``VISITS`` (the
 a form, a refused submission shown again). Each visit, by an entitled user on seeded data, must
 render (no redirect, no 403) and leave a new audit row naming its patient(s): ``patient_id``,
 or the ids under ``details["patients"]`` for a page that lists several.
+
+The JSON API's patient-data operations are driven with a bearer token instead, by their
+example requests (tests/api/examples.py, whose ``patients`` say whom each response shows):
+each call's ``api.call`` row names the client and those patients.
 """
 
 from __future__ import annotations
@@ -16,10 +20,15 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import func, select
 
+from rcp_app.api.models import ApiClient
 from rcp_app.core.audit import AuditEntry
 from rcp_app.core.patient_data import marker_of, patient_data_methods
 from rcp_app.core.timeutil import utcnow
 from rcp_app.extensions import db
+from tests.api.conftest import api  # noqa: F401 (a fixture)
+from tests.api.examples import EXAMPLES, Context
+from tests.api.examples import world as api_world
+from tests.support.access_routes import api_operations, is_api_rule, rolled_back
 from tests.support.factories import PASSWORD, stored_fiche_version
 
 # Flask's own static files: CSS and JS, nothing about patients.
@@ -202,10 +211,14 @@ def test_every_view_is_classified(app):
     )
 
 
+def _api_endpoints(app) -> set[str]:
+    return {rule.endpoint for rule in app.url_map.iter_rules() if is_api_rule(rule.rule)}
+
+
 def test_every_patient_data_route_has_visits(app):
     routes = _marked_routes(app)
     methods = {e: patient_data_methods(app.view_functions[e], routes[e]) for e in routes}
-    patient_routes = {e for e in routes if methods[e]}
+    patient_routes = {e for e in routes if methods[e]} - _api_endpoints(app)
     missing = sorted(
         f"{method} {endpoint}"
         for endpoint in patient_routes
@@ -215,6 +228,76 @@ def test_every_patient_data_route_has_visits(app):
     assert missing == [], "patient-data routes without a visit in VISITS"
     stale = sorted(set(VISITS) - patient_routes)
     assert stale == [], "VISITS for endpoints that are not (or no longer) patient-data views"
+
+
+def _api_patient_operations(app):
+    return [
+        operation
+        for operation in api_operations(app)
+        if patient_data_methods(app.view_functions[operation.endpoint], {operation.method})
+    ]
+
+
+def test_every_api_patient_data_operation_names_its_patients(app):
+    """Each API operation marked ``shows_patient_data`` has an example (tests/api/examples.py)
+    saying which of the world's patients its response shows; only an operation whose example
+    answers no 2xx (nothing shown) may name none; an API route without a token check cannot
+    show patient data (nobody would be audited)."""
+    routes = _marked_routes(app)
+    unguarded = sorted(
+        rule.endpoint
+        for rule in app.url_map.iter_rules()
+        if is_api_rule(rule.rule)
+        and patient_data_methods(app.view_functions[rule.endpoint], routes[rule.endpoint])
+        and rule.endpoint not in {op.endpoint for op in api_operations(app)}
+    )
+    assert unguarded == [], "API patient-data routes without guard.api_call"
+    problems = []
+    for operation in _api_patient_operations(app):
+        example = EXAMPLES.get(operation.key)
+        if example is None:
+            problems.append(f"{operation}: no example in tests/api/examples.py")
+        elif not example.patients and any(200 <= status < 300 for status in example.ok):
+            problems.append(f"{operation}: its example names no patient")
+    assert problems == [], "\n".join(problems)
+
+
+def test_api_patient_data_operations_are_audited(app, make, api):  # noqa: F811
+    objects = api_world(app, make)
+    caller = api(establishment=objects["establishment"])
+    with app.app_context():
+        actor = db.session.get(ApiClient, caller.client_pk).actor_name
+    operations = _api_patient_operations(app)
+    assert operations, "no API patient-data operation found"
+    failures = []
+    for operation in operations:
+        example = EXAMPLES[operation.key]
+        with rolled_back(app):
+            values = {**objects}
+            if example.prepare:
+                values.update(example.prepare(Context(app, make, objects, caller)))
+            request = example.request(values)
+            before = _last_seq(app)
+            response = request.send(caller.http, caller.headers())
+            response.close()
+            rows = _rows_after(app, before)
+        label = f"{request.method} {request.url} ({operation.endpoint}) → {response.status_code}"
+        if response.status_code not in example.ok:
+            failures.append(f"{label}: expected {sorted(example.ok)}")
+            continue
+        calls = [row for row in rows if row.action == "api.call"]
+        if len(calls) != 1:
+            failures.append(f"{label}: {len(calls)} api.call rows, expected one")
+            continue
+        [call] = calls
+        details = call.details_dict()
+        named = ({call.patient_id} - {None}) | set(details.get("patients") or [])
+        expected = example.patient_ids(values, response.get_json(silent=True))
+        if named != expected:
+            failures.append(f"{label}: the api.call row names {named}, expected {expected}")
+        if call.username != actor or details.get("scope") != operation.scope:
+            failures.append(f"{label}: row by {call.username!r} for {details.get('scope')!r}")
+    assert failures == [], "\n".join(failures)
 
 
 # --- the seeded world ------------------------------------------------------------------------
@@ -359,6 +442,14 @@ def _world(app, make, tmp_path) -> dict:
 def _last_seq(app) -> int:
     with app.app_context():
         return db.session.scalar(select(func.max(AuditEntry.seq))) or 0
+
+
+def _rows_after(app, seq: int) -> list[AuditEntry]:
+    with app.app_context():
+        rows = db.session.scalars(select(AuditEntry).where(AuditEntry.seq > seq)).all()
+        for row in rows:
+            db.session.expunge(row)
+        return rows
 
 
 def _named_patients(app, after: int) -> set[int]:

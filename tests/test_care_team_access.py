@@ -14,6 +14,9 @@ P's objects (tests/support/care_world.py names the relationships).
 - Lists, searches, dashboards and exports (the routes without an id): O's and CY's pages are
   the same before and after P exists (neither P nor a count including P); the searches, which
   find a patient to avoid duplicates, show P's identity but no clinical data.
+- The JSON API's patient-data routes (/api/v1) are opened by a client's bearer token, never by
+  a session: every relationship, the care team included, gets 401 there and nothing of P.
+  Which client sees P is tests/api/test_api_access_table.py's table (by establishment).
 """
 
 from __future__ import annotations
@@ -31,10 +34,12 @@ from rcp_app.directory.models import RcpMember
 from rcp_app.extensions import db
 from tests.support.access_routes import (
     build_url,
+    is_api_rule,
     login,
     patient_data_routes,
     visible_text,
     visit,
+    web_patient_data_routes,
 )
 from tests.support.care_world import (
     CLINICAL_MARKERS,
@@ -148,7 +153,7 @@ def who(route) -> frozenset[str] | None:
 
 
 def addressed_routes(app):
-    return [r for r in patient_data_routes(app) if r.arguments]
+    return [r for r in web_patient_data_routes(app) if r.arguments]
 
 
 def leaks(html: str, world, *, identity: bool = True, typed: str = "") -> list[str]:
@@ -327,7 +332,7 @@ def test_a_draft_case_is_not_shown_to_the_rcp(app, make, world):
 def list_urls(app, ids: dict, *, with_patient: bool) -> list[tuple[str, str]]:
     """(endpoint, url) of every list: the GET patient-data routes without an id in the URL."""
     urls = []
-    for route in patient_data_routes(app):
+    for route in web_patient_data_routes(app):
         if route.arguments or route.method != "GET":
             continue
         for query in LIST_QUERIES.get(route.endpoint, ("",)):
@@ -409,7 +414,7 @@ def test_forms_without_an_id_show_no_clinical_data_outside_the_team(app, world):
             "ins_oid": world["ins_oid"],
         }
     }
-    routes = [r for r in patient_data_routes(app) if not r.arguments and r.method == "POST"]
+    routes = [r for r in web_patient_data_routes(app) if not r.arguments and r.method == "POST"]
     missing = sorted({r.endpoint for r in routes} - set(POST_FORMS))
     assert missing == [], "POST patient-data routes without an id: add them to POST_FORMS"
     failures = []
@@ -422,4 +427,27 @@ def test_forms_without_an_id_show_no_clinical_data_outside_the_team(app, world):
             shown = leaks(seen.text, world, identity=False) if seen.through else []
             if shown:
                 failures.append(f"{name}: POST {url}: {seen.describe()} shows {shown}")
+    assert failures == [], "\n".join(failures)
+
+
+def test_a_session_never_opens_the_api(app, world):
+    """Every API patient-data route, with P's ids, as every relationship logged in: 401, a
+    problem document, and nothing of P (not even to the care team)."""
+    from rcp_app.fiches.models import Fiche
+
+    with app.app_context():
+        ids = {**world.ids, "decision": db.session.get(Fiche, world["fiche"]).decision_id}
+    routes = [r for r in patient_data_routes(app) if is_api_rule(r.rule)]
+    assert routes, "no API patient-data route: the route table was not read"
+    failures = []
+    for relationship in RELATIONSHIPS:
+        client = login(app, world.users[relationship])
+        for route in routes:
+            url = build_url(app, route, ids)
+            seen = visit(app, client, route.method, url)
+            label = f"{relationship}: {route.method} {url} ({route.endpoint}): {seen.describe()}"
+            if seen.status != 401:
+                failures.append(f"{label}, expected 401")
+            elif leaks(seen.text, world):
+                failures.append(f"{label} shows {leaks(seen.text, world)}")
     assert failures == [], "\n".join(failures)

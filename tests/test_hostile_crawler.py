@@ -19,21 +19,36 @@ For each role (and anonymous), with one object of each kind in the database:
 Any 5xx (or exception) fails, naming the request. 4xx answers are fine: the point is that bad
 input is refused, not how. The crawl is bounded: each distinct form is fuzzed by the first
 role that reaches it, the next roles only knock at its door.
+
+The JSON API gets its own crawl (``test_no_hostile_api_input_gives_a_server_error``), with a
+client's bearer token holding every scope: each operation of the route table from its example
+request (tests/api/examples.py), then with hostile ids in its path, hostile values in each
+query parameter and each JSON field the OpenAPI document names (one at a time, then all at
+once, a level deeper in lists of objects), bodies that are not the expected JSON, hostile
+If-Match / If-None-Match / Authorization headers; and the OAuth endpoints with hostile forms
+and credentials. Schemathesis (tests/api/test_api_schemathesis.py) checks the answers against
+the document; this crawl only asks for no 5xx, with values schemathesis does not draw.
 """
 
 from __future__ import annotations
 
+import io
 import re
 import time
 from dataclasses import dataclass, field
 from datetime import timedelta
 from urllib.parse import urlencode, urlsplit
 
+from rcp_app.api.operations import MAX_RATE
 from rcp_app.core.timeutil import utcnow
+from tests.api.conftest import api, basic  # noqa: F401 (api: a fixture)
+from tests.api.examples import EXAMPLES, Context
+from tests.api.examples import world as api_world
 from tests.support import crawler
+from tests.support.access_routes import api_operations, rolled_back
 from tests.support.crawler import EVERY, HUGE, Form, hostile_for, is_text, parse_page
 from tests.support.factories import PASSWORD
-from tests.test_access_matrix import _fiche_world
+from tests.test_access_matrix import _api_world, _fiche_world
 
 ROLES = ("anonymous", "gp", "admin", "physician", "coordinator")
 HOSTILE_IDS = (HUGE, "2147483648", "-1", "0", "²", "٣")
@@ -137,8 +152,12 @@ def _world(app, make) -> list[dict]:
     live_item = make.agenda_item(live.id)
     done = make.session(rcp.id, status="in_progress", starts_at=later + timedelta(days=7))
     fiche = _fiche_world(app, make, done.id)
+    api_objects = _api_world(app, establishment.id)
+    patient_id = make.patient().id
     common = {
-        "patient_id": make.patient().id,
+        "patient_id": patient_id,
+        "access_id": make.exceptional_access(make.physician().id, patient_id).id,
+        "index": 1,
         "establishment_id": establishment.id,
         "professional_id": coordinator.id,
         "rcp_id": rcp.id,
@@ -149,6 +168,9 @@ def _world(app, make) -> list[dict]:
         "attachment_id": make.attachment(draft.id, draft.created_by_id).id,
         "name": "absent.eml",
         "filename": "css/app.css",
+        "decision_id": fiche["decision"],
+        "client_id": api_objects["api_client"],
+        "subscription_id": api_objects["subscription"],
     }
     return [
         {**common, "session_id": planned.id, "case_id": draft.id, "item_id": scheduled.id,
@@ -163,6 +185,17 @@ def _world(app, make) -> list[dict]:
 
 
 # --- the passes ---------------------------------------------------------------------------
+
+
+def test_every_route_resolves_in_a_context(app, make):
+    """Each placeholder of the route table has an id in the world: no route is skipped."""
+    contexts = _world(app, make)
+    unresolved = sorted(
+        rule.rule
+        for rule in _rules(app)
+        if rule.arguments and all(_url(rule, context) is None for context in contexts)
+    )
+    assert unresolved == [], "routes whose ids the crawl's world lacks (see _world)"
 
 
 def _visit_every_get_route(crawl: Crawl, app, contexts) -> None:
@@ -352,3 +385,254 @@ def test_no_hostile_input_gives_a_server_error(app, make):
         assert role == "anonymous" or pages >= 3, role
         failures += [f"[{role}] {failure}" for failure in crawl.failures]
     assert failures == [], f"{len(failures)} server errors:\n" + "\n".join(failures[:80])
+
+
+# --- the JSON API ---------------------------------------------------------------------------
+
+# JSON values no schema expects: beyond INTEGER and BIGINT, negative, zero, wrong types.
+JSON_HOSTILE = (
+    *EVERY,
+    2**31,
+    2**63,
+    10**30,
+    -1,
+    0,
+    1.5,
+    1e308,
+    True,
+    None,
+    [],
+    {},
+    [None],
+    {"": None},
+    "",
+    " ",
+)
+# One field at a time: fewer values (the whole set goes to all the fields at once).
+JSON_PER_FIELD = (HUGE, 2**63, -1, "\x00", "x" * 10_000, [], {}, None, "²")
+QUERY_HOSTILE = (*EVERY, "0", "true", "", "null", "[]", "2026-13-45T99:99", "W/")
+HEADER_HOSTILE = ("", "*", '"x"', "W/", 'W/"', ",,,", "x" * 10_000, '"' + HUGE + '"', "é")
+AUTHORIZATION_HOSTILE = (
+    "Bearer",
+    "Bearer ",
+    "Bearer " + "x" * 10_000,
+    "Bearer \x7f",
+    "Basic !!!",
+    "Basic " + "x" * 10_000,
+    "bearer  multiple  spaces",
+    "Digest abc",
+)
+OAUTH_FIELDS = ("grant_type", "scope", "client_id", "client_secret", "token", "token_type_hint")
+
+
+@dataclass
+class ApiCrawl:
+    app: object
+    http: object
+    document: dict
+    requests: int = 0
+    failures: list[str] = field(default_factory=list)
+
+    def send(self, method: str, url: str, **kwargs) -> None:
+        """One request, rolled back afterwards (a hostile creation changes nothing next)."""
+        self.requests += 1
+        try:
+            with rolled_back(self.app):
+                response = self.http.open(url, method=method, **kwargs)
+                response.close()
+        except Exception as error:  # noqa: BLE001  (the crawler reports, it does not stop)
+            self.failures.append(f"{method} {url[:200]} {_brief(kwargs)}: {error!r:.300}")
+            return
+        if response.status_code >= 500:
+            self.failures.append(f"{method} {url[:200]} {_brief(kwargs)}: {response.status_code}")
+
+    def operation(self, path_rule: str, method: str) -> dict:
+        path = re.sub(r"<(?:[a-z]+:)?(\w+)>", r"{\1}", path_rule)
+        return self.document["paths"].get(path, {}).get(method.lower(), {})
+
+    def schema(self, reference: dict) -> dict:
+        while "$ref" in reference:
+            reference = self.document["components"]["schemas"][reference["$ref"].split("/")[-1]]
+        return reference
+
+    def body_schema(self, operation: dict) -> tuple[str | None, dict]:
+        content = operation.get("requestBody", {}).get("content", {})
+        for media_type in ("application/json", "multipart/form-data"):
+            if media_type in content:
+                return media_type, self.schema(content[media_type]["schema"])
+        return None, {}
+
+    def object_items(self, prop: dict) -> dict | None:
+        """The object schema of a list-of-objects property (tumours[], treatments[])."""
+        for option in [prop, *prop.get("anyOf", [])]:
+            option = self.schema(option)
+            if option.get("type") == "array":
+                items = self.schema(option.get("items", {}))
+                if items.get("properties"):
+                    return items
+        return None
+
+
+def _brief(kwargs) -> str:
+    shown = {k: v for k, v in kwargs.items() if k in ("json", "data", "headers") and v}
+    return f"{shown!r:.200}" if shown else ""
+
+
+def _json_bodies(crawl: ApiCrawl, schema: dict, base) -> list:
+    """The example's body with hostile values: each field alone, all at once, and a level
+    deeper in each list of objects; then bodies of the wrong JSON shape."""
+    base = base if isinstance(base, dict) else {}
+    names = list(schema.get("properties", {}))
+    bodies = [{**base, name: value} for name in names for value in JSON_PER_FIELD]
+    bodies += [dict.fromkeys(names, value) for value in JSON_HOSTILE]
+    for name, prop in schema.get("properties", {}).items():
+        items = crawl.object_items(prop)
+        if items is None:
+            continue
+        inner = list(items["properties"])
+        bodies += [{**base, name: [{key: value}]} for key in inner for value in JSON_PER_FIELD]
+        bodies += [{**base, name: [dict.fromkeys(inner, value)] * 3} for value in JSON_HOSTILE]
+    bodies += [None, [], [base], "texte", 2**63, {"": base}, {**base, "inconnu": 1}]
+    return bodies
+
+
+def _api_operation_crawl(crawl: ApiCrawl, operation, example, values: dict) -> None:
+    request = example.request(values)
+    documented = crawl.operation(operation.rule, operation.method)
+    headers = {**request.headers}
+    crawl.send(request.method, request.url, json=request.json, headers=headers)
+    # Hostile ids in the path, the other ids as the example has them.
+    for name in operation.arguments:
+        for hostile in HOSTILE_IDS:
+            ids = {**_path_values(operation, request.url), name: hostile}
+            url = _ARGUMENT.sub(lambda m, ids=ids: str(ids[m.group(1)]), operation.rule)
+            crawl.send(request.method, url, json=request.json, headers=headers)
+    # Hostile query values, one parameter at a time, then all at once.
+    query_names = [p["name"] for p in documented.get("parameters", []) if p["in"] == "query"]
+    path = urlsplit(request.url).path
+    for value in QUERY_HOSTILE:
+        for name in query_names:
+            crawl.send(request.method, f"{path}?{urlencode({name: value})}", headers=headers)
+        if query_names:
+            crawl.send(request.method, f"{path}?{urlencode(dict.fromkeys(query_names, value))}")
+    # Hostile bodies.
+    media_type, schema = crawl.body_schema(documented)
+    if media_type == "application/json":
+        for body in _json_bodies(crawl, schema, request.json):
+            crawl.send(request.method, request.url, json=body, headers=headers)
+        for raw, content_type in (
+            ("{", "application/json"),
+            ('{"a": 1e999999}', "application/json"),
+            ("[" * 5_000, "application/json"),
+            ("\xff\xfe", "application/json"),
+            ("birth_name=X", "application/x-www-form-urlencoded"),
+            ("<x/>", "text/xml"),
+        ):
+            crawl.send(
+                request.method,
+                request.url,
+                data=raw.encode("latin-1"),
+                headers={**headers, "Content-Type": content_type},
+            )
+    elif media_type == "multipart/form-data":
+        names = list(schema.get("properties", {}))
+        for value in EVERY:
+            crawl.send(
+                request.method,
+                request.url,
+                data=dict.fromkeys(names, value),
+                headers=headers,
+                content_type="multipart/form-data",
+            )
+        crawl.send(request.method, request.url, json={"kind": "pathology"}, headers=headers)
+        # A file with each field's hostile values, and without the other fields.
+        for value in (*EVERY, None):
+            form = {"file": (io.BytesIO(b"%PDF-1.7 x"), "f.pdf")}
+            if value is not None:
+                form.update({name: value for name in names if name != "file"})
+            crawl.send(
+                request.method,
+                request.url,
+                data=form,
+                headers=headers,
+                content_type="multipart/form-data",
+            )
+    # Hostile conditional headers.
+    for value in HEADER_HOSTILE:
+        for name in ("If-Match", "If-None-Match"):
+            crawl.send(
+                request.method, request.url, json=request.json, headers={**headers, name: value}
+            )
+
+
+def _path_values(operation, url: str) -> dict:
+    """The ids the example's URL gives each placeholder of the operation's rule."""
+    pattern = re.sub(r"<(?:[a-z]+:)?(\w+)>", r"(?P<\1>[^/]+)", operation.rule)
+    match = re.fullmatch(pattern, urlsplit(url).path)
+    assert match, (operation.rule, url)
+    return match.groupdict()
+
+
+def _oauth_crawl(crawl: ApiCrawl, client_id: str, secret: str) -> None:
+    http = crawl.http
+    saved = http.environ_base.pop("HTTP_AUTHORIZATION", None)
+    try:
+        for path in ("/api/v1/oauth/token", "/api/v1/oauth/revoke"):
+            for value in EVERY:
+                crawl.send("POST", path, data=dict.fromkeys(OAUTH_FIELDS, value))
+                # Credentials in the form (client_secret_post), hostile.
+                crawl.send(
+                    "POST",
+                    path,
+                    data={
+                        "grant_type": "client_credentials",
+                        "client_id": value,
+                        "client_secret": value,
+                        "token": value,
+                    },
+                )
+                crawl.send(
+                    "POST",
+                    path,
+                    data={**dict.fromkeys(OAUTH_FIELDS, value), "grant_type": "client_credentials"},
+                    headers=basic(client_id, secret),
+                )
+            for authorization in AUTHORIZATION_HOSTILE:
+                crawl.send(
+                    "POST",
+                    path,
+                    data={"grant_type": "client_credentials"},
+                    headers={"Authorization": authorization},
+                )
+            crawl.send("POST", path, json={"grant_type": "client_credentials"})
+            crawl.send(
+                "POST", path, data=b"\xff\x00", content_type="application/x-www-form-urlencoded"
+            )
+    finally:
+        if saved is not None:
+            http.environ_base["HTTP_AUTHORIZATION"] = saved
+
+
+def test_no_hostile_api_input_gives_a_server_error(app, make, api):  # noqa: F811
+    objects = api_world(app, make)
+    caller = api(establishment=objects["establishment"], rate=MAX_RATE)
+    http = app.test_client()
+    http.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {caller.token}"
+    crawl = ApiCrawl(app, http, http.get("/api/v1/openapi.json").get_json())
+    started = time.monotonic()
+    operations = api_operations(app)
+    assert operations, "no API operation found"
+    for operation in operations:
+        example = EXAMPLES.get(operation.key)
+        assert example is not None, f"{operation}: no example in tests/api/examples.py"
+        values = {**objects}
+        if example.prepare:
+            values.update(example.prepare(Context(app, make, objects, caller)))
+        _api_operation_crawl(crawl, operation, example, values)
+    for authorization in AUTHORIZATION_HOSTILE:
+        crawl.send("GET", "/api/v1/patients", headers={"Authorization": authorization})
+    _oauth_crawl(crawl, caller.client_id, caller.secret)
+    print(f"\napi: {crawl.requests} requests, {time.monotonic() - started:.0f} s")
+    assert crawl.failures == [], f"{len(crawl.failures)} server errors:\n" + "\n".join(
+        crawl.failures[:80]
+    )

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from rcp_app.auth.models import User
 from rcp_app.extensions import db
+from tests.api.conftest import api  # noqa: F401 (a fixture)
 from tests.conftest import csrf_token_from
 from tests.support.factories import PASSWORD
 
@@ -248,3 +249,75 @@ def test_nul_characters_in_forms_give_the_form_back_with_a_message(app, client, 
     assert "Le champ « Nom affiché » contient un caractère invisible" in text_of(response)
     with app.app_context():
         assert db.session.scalar(select(User).where(User.username == "nul")) is None
+
+
+# --- the JSON API ----------------------------------------------------------------------------
+
+
+def test_api_responses_carry_the_security_headers(api, client):  # noqa: F811
+    caller = api(scopes=("patients:read",))
+    for response in (
+        client.get("/api/v1/openapi.json"),
+        client.get("/api/v1/patients"),  # 401
+        caller.get("/api/v1/patients"),
+        caller.get("/api/v1/patients/999999"),  # 404
+    ):
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+        assert response.headers["Cache-Control"] == "no-store"
+        assert response.headers["X-Frame-Options"] == "DENY"
+        assert _csp(response)["frame-ancestors"] == "'none'"
+        assert response.mimetype in ("application/json", "application/problem+json")
+
+
+def test_a_session_cookie_with_its_csrf_token_does_not_open_the_api(make_test_app, make, api):  # noqa: F811
+    """The API is exempt from CSRF because no cookie authenticates it: a logged-in browser
+    (cookie and CSRF token) is refused, a bearer token needs no CSRF token."""
+    from rcp_app.patients.models import Patient
+
+    app = make_test_app(WTF_CSRF_ENABLED=True)
+    browser = app.test_client()
+    user = make.user(role="coordinator")
+    token = csrf_token_from(browser.get("/connexion").get_data(as_text=True))
+    browser.post(
+        "/connexion", data={"username": user.username, "password": PASSWORD, "csrf_token": token}
+    )
+    assert browser.get("/").status_code == 200  # logged in
+    identity = {
+        "birth_name": "NAVIGATEUR",
+        "birth_first_names": "Jean",
+        "first_birth_first_name": "Jean",
+        "sex": "M",
+        "birth_date": "1970-01-01",
+        "identity_status": "PROV",
+    }
+    refused = browser.post("/api/v1/patients", json=identity, headers={"X-CSRFToken": token})
+    assert refused.status_code == 401
+    assert refused.mimetype == "application/problem+json"
+    with app.app_context():
+        assert db.session.scalar(select(Patient).where(Patient.birth_name == "NAVIGATEUR")) is None
+    caller = api(scopes=("patients:write",))
+    created = app.test_client().post("/api/v1/patients", json=identity, headers=caller.headers())
+    assert created.status_code == 201, created.get_data(as_text=True)
+
+
+def test_api_errors_are_french_problems_without_stack_trace(make_test_app):
+    app = make_test_app(RCP_PROPAGATE_ERRORS_IN_TESTS=False)
+
+    def broken():
+        raise RuntimeError("secret internal detail: table api_tokens")
+
+    app.add_url_rule("/api/v1/test-erreur-interne", "test_api_broken", broken)
+    http = app.test_client()
+    for path, method, status, title in (
+        ("/api/v1/test-erreur-interne", "GET", 500, "Erreur interne"),
+        ("/api/v1/nulle-part", "GET", 404, "Page introuvable"),
+        ("/api/v1/oauth/token", "GET", 405, "Méthode non autorisée"),
+    ):
+        response = http.open(path, method=method)
+        assert response.status_code == status, path
+        assert response.mimetype == "application/problem+json", path
+        body = response.get_json()
+        assert body["title"] == title and body["status"] == status
+        text = response.get_data(as_text=True)
+        assert "secret internal detail" not in text and "RuntimeError" not in text
+        _assert_no_stack_trace(text)

@@ -8,6 +8,11 @@ fill, so a route with a new kind of id cannot be skipped silently.
 ``visit`` runs one request inside a savepoint rolled back afterwards: a POST that succeeds (an
 agenda line taken off, a case withdrawn) changes nothing for the next visit, and the order of
 the visits does not matter.
+
+The /api/v1 routes are read from the same table: ``api_operations`` lists those guarded by
+``guard.api_call`` (a bearer token with a scope opens them, never a session cookie), the other
+API routes (``public_api_routes``: OAuth endpoints, the OpenAPI document and its page) need no
+token.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ import pytest
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import RequestRedirect
 
+from rcp_app.api.guard import SCOPE_ATTRIBUTE
 from rcp_app.core.patient_data import patient_data_methods
 from rcp_app.extensions import db
 from tests.support.factories import PASSWORD
@@ -34,6 +40,7 @@ ARGUMENTS: dict[str, str | int] = {
     "item_id": "item",
     "attachment_id": "attachment",
     "fiche_id": "fiche",
+    "decision_id": "decision",  # the API's decisions
     "access_id": "access",
     "name": "message",  # the development mailbox: a stored message's file name
     "version": 1,
@@ -65,6 +72,69 @@ def patient_data_routes(app) -> list[Route]:
         for method in sorted(patient_data_methods(view, rule.methods - {"HEAD", "OPTIONS"})):
             routes.append(Route(rule.endpoint, method, rule.rule, frozenset(rule.arguments)))
     return sorted(routes, key=lambda r: (r.rule, r.method))
+
+
+def web_patient_data_routes(app) -> list[Route]:
+    """The patient-data routes a session cookie opens (the API's answer 401 to it)."""
+    return [route for route in patient_data_routes(app) if not is_api_rule(route.rule)]
+
+
+# --- the JSON API ----------------------------------------------------------------------------
+
+API_PREFIX = "/api/v1/"
+
+
+def is_api_rule(rule: str) -> bool:
+    return rule.startswith(API_PREFIX)
+
+
+def api_scope(view) -> str | None:
+    """The scope ``guard.api_call`` set on a view, through the decorators above it."""
+    while view is not None:
+        scope = getattr(view, SCOPE_ATTRIBUTE, None)
+        if scope is not None:
+            return scope
+        view = getattr(view, "__wrapped__", None)
+    return None
+
+
+@dataclass(frozen=True)
+class ApiOperation:
+    endpoint: str
+    method: str
+    rule: str
+    scope: str | None  # None: a public route (no token)
+    arguments: frozenset[str]
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return self.endpoint, self.method
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.rule} ({self.endpoint})"
+
+
+def _api_routes(app) -> list[ApiOperation]:
+    routes = []
+    for rule in app.url_map.iter_rules():
+        if not is_api_rule(rule.rule):
+            continue
+        scope = api_scope(app.view_functions[rule.endpoint])
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            routes.append(
+                ApiOperation(rule.endpoint, method, rule.rule, scope, frozenset(rule.arguments))
+            )
+    return sorted(routes, key=lambda r: (r.rule, r.method))
+
+
+def api_operations(app) -> list[ApiOperation]:
+    """Every (endpoint, method) under /api/v1 whose view needs a bearer token with a scope."""
+    return [route for route in _api_routes(app) if route.scope is not None]
+
+
+def public_api_routes(app) -> list[ApiOperation]:
+    """The API routes open without a token: OAuth endpoints, the OpenAPI document, its page."""
+    return [route for route in _api_routes(app) if route.scope is None]
 
 
 def build_url(app, route: Route, ids: dict) -> str:
