@@ -47,11 +47,15 @@ def decode_cursor(cursor: str | None) -> int:
     return last_id
 
 
+def page_size(limit: int | None) -> int:
+    return min(max(limit or DEFAULT_LIMIT, 1), MAX_LIMIT)
+
+
 def page(
     statement: Select, id_column, cursor: str | None, limit: int | None
 ) -> tuple[list, str | None]:
     """One page of ``statement`` in id order, and the cursor of the next page (or None)."""
-    size = min(max(limit or DEFAULT_LIMIT, 1), MAX_LIMIT)
+    size = page_size(limit)
     rows = list(
         db.session.scalars(
             statement.where(id_column > decode_cursor(cursor)).order_by(id_column).limit(size + 1)

@@ -57,8 +57,7 @@ from ..guard import api_call, current_client, name_patients
 from ..paging import check_if_match, etag, next_link, page
 from ..spec import secured, spec
 from ..views import bp
-from .common import Problem, not_found
-from .sessions import stamp
+from .common import Problem, not_found, stamp
 
 UNKNOWN_CASE = "Dossier inconnu (ou hors de votre établissement)."
 

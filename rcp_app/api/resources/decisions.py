@@ -28,8 +28,7 @@ from ..guard import api_call, current_client, name_patients
 from ..paging import next_link, page
 from ..spec import secured, spec
 from ..views import bp
-from .common import Problem, not_found
-from .sessions import stamp
+from .common import Problem, not_found, stamp
 
 DecisionStatus = Literal["draft", "ready_for_validation", "validated"]
 Outcome = Literal["discussed", "registered", "postponed"]

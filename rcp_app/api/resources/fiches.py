@@ -36,11 +36,10 @@ from ...fiches.models import DOCUMENT_KINDS, Fiche, FicheDocument, FicheVersion
 from ...fiches.views import FILE_NAMES
 from .. import scope
 from ..guard import api_call, current_client, name_patients
-from ..paging import DEFAULT_LIMIT, MAX_LIMIT, decode_cursor, encode_cursor, next_link, page
+from ..paging import decode_cursor, encode_cursor, next_link, page, page_size
 from ..spec import secured, spec
 from ..views import bp
-from .common import Problem, not_found
-from .sessions import plausible, stamp
+from .common import Problem, not_found, plausible, stamp
 
 FHIR_MEDIA_TYPE = "application/fhir+json"
 FHIR_FILE_NAME = "fiche-rcp-{set_id}-v{version}.fhir.json"
@@ -244,7 +243,7 @@ def _signed_since(client, moment: datetime, cursor: str | None, limit: int | Non
     way (bench/api.py). ``OFFSET 0`` keeps the check a subquery run row by row, which the
     planner would otherwise turn into that walk.
     """
-    size = min(max(limit or DEFAULT_LIMIT, 1), MAX_LIMIT)
+    size = page_size(limit)
     recent = _signed_ids(moment, decode_cursor(cursor)).subquery()
     in_scope = (
         select(Fiche.id)

@@ -12,7 +12,6 @@ from typing import Literal
 
 from flask import jsonify, url_for
 from pydantic import BaseModel, ConfigDict, Field, field_validator
-from pydantic_core import PydanticCustomError
 from spectree import Response
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
@@ -28,19 +27,10 @@ from ..guard import api_call, current_client, name_patients
 from ..paging import next_link, page
 from ..spec import secured, spec
 from ..views import bp
-from .common import Problem, not_found
+from .common import Problem, not_found, plausible, stamp
 
 SessionStatus = Literal["planned", "agenda_published", "in_progress", "closed"]
 ItemMode = Literal["discussed", "registered"]
-
-
-# Days and instants a client may send: beyond them the conversion to UTC overflows.
-FIRST_YEAR, LAST_YEAR = 1900, 2999
-
-
-def stamp(value: datetime | None) -> str | None:
-    """A stored naive-UTC time as the API writes every instant: ISO 8601 in UTC, « Z »."""
-    return None if value is None else value.replace(microsecond=0).isoformat() + "Z"
 
 
 class SessionQuery(BaseModel):
@@ -59,14 +49,6 @@ class SessionQuery(BaseModel):
     @classmethod
     def _plausible_day(cls, day: date | None) -> date | None:
         return plausible(day, "date_parsing")
-
-
-def plausible(moment, error_type: str):
-    """A date or instant within the years a client may mean, else the parsing error (its
-    French message comes from spec.py)."""
-    if moment is not None and not FIRST_YEAR <= moment.year <= LAST_YEAR:
-        raise PydanticCustomError(error_type, "year out of range")
-    return moment
 
 
 class SessionOut(BaseModel):
