@@ -147,3 +147,16 @@ def test_a_refused_call_is_audited_too(api, app):
             select(AuditEntry).where(AuditEntry.action == "api.call").order_by(AuditEntry.seq)
         ).all()
         assert [r.details_dict()["status"] for r in rows[-2:]] == [404, 400]
+
+
+def test_the_quota_holds_across_application_instances(api, make_test_app):
+    """Each web process has its own application: the count lives in the database, so two
+    instances serving the same client share one quota."""
+    caller = api(rate=4)
+    other = make_test_app().test_client()
+    headers = caller.headers()
+    statuses = [
+        (caller.http if n % 2 == 0 else other).get("/api/v1/patients", headers=headers).status_code
+        for n in range(6)
+    ]
+    assert statuses == [200, 200, 200, 200, 429, 429]
