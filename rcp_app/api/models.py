@@ -1,6 +1,7 @@
 """Hospital systems connected through the API, their tokens, quotas and webhook subscriptions.
 
-A client belongs to one establishment and reads only that establishment's data (``scope.py``).
+A client belongs to one establishment and reads only that establishment's data
+(``access/api_clients.py``).
 Its secret and its access tokens are stored hashed: a copy of the database gives no way in.
 """
 

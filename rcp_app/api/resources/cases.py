@@ -13,9 +13,9 @@ A hospital system knows physicians by RPPS, not by our directory ids: the reques
 and the correspondents may be given by id or by RPPS (``*_rpps``); both at once must agree.
 
 The patient and the RCP named in a new case's body are checked against the client's
-establishment (``scope.py``): one outside it (or unknown) is a 422 on that field, with the
-same message for both, so nothing tells another establishment's patient from no patient. A
-case outside the establishment in the URL is a 404, as everywhere in the API.
+establishment (``access/api_clients.py``): one outside it (or unknown) is a 422 on that
+field, with the same message for both, so nothing tells another establishment's patient from
+no patient. A case outside the establishment in the URL is a 404, as everywhere in the API.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ from sqlalchemy.orm import selectinload
 from werkzeug.datastructures import FileStorage, MultiDict
 from wtforms import FieldList, FormField
 
+from ...access import api_clients as scope
 from ...cases import attachments
 from ...cases import operations as ops
 from ...cases.forms import CaseForm
@@ -52,7 +53,6 @@ from ...meetings import operations as sessions_ops
 from ...meetings.models import AgendaItem
 from ...patients.models import Patient
 from ...staging import EDITIONS, biomarkers
-from .. import scope
 from ..guard import api_call, current_client, name_patients
 from ..paging import check_if_match, etag, next_link, page
 from ..spec import secured, spec

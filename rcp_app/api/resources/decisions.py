@@ -16,6 +16,7 @@ from spectree import Response
 from sqlalchemy import and_, select
 from sqlalchemy.orm import selectinload
 
+from ...access import api_clients as scope
 from ...cases.models import Case
 from ...core.converters import MAX_ID
 from ...core.patient_data import shows_patient_data
@@ -23,7 +24,6 @@ from ...decisions.models import Decision
 from ...extensions import db
 from ...fiches.models import Fiche, FicheVersion
 from ...meetings.models import AgendaItem
-from .. import scope
 from ..guard import api_call, current_client, name_patients
 from ..paging import next_link, page
 from ..spec import secured, spec

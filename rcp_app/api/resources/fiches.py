@@ -25,6 +25,7 @@ from spectree.utils import get_model_key
 from sqlalchemy import select
 from sqlalchemy.orm import defer
 
+from ...access import api_clients as scope
 from ...cases.models import Case
 from ...core.converters import MAX_ID
 from ...core.patient_data import shows_patient_data
@@ -34,7 +35,6 @@ from ...extensions import db
 from ...fhir.bundle import bundle_json
 from ...fiches.models import DOCUMENT_KINDS, Fiche, FicheDocument, FicheVersion
 from ...fiches.views import FILE_NAMES
-from .. import scope
 from ..guard import api_call, current_client, name_patients
 from ..paging import decode_cursor, encode_cursor, next_link, page, page_size
 from ..spec import secured, spec

@@ -16,13 +16,13 @@ from pydantic import BaseModel, ConfigDict, Field
 from spectree import Response
 from sqlalchemy import select
 
+from ...access import api_clients as scope
 from ...core.errors import DomainError, problem
 from ...core.patient_data import shows_patient_data
 from ...core.timeutil import utcnow
 from ...extensions import db
 from ...patients import operations as patients
 from ...patients.models import Patient
-from .. import scope
 from ..guard import api_call, current_client, name_patients
 from ..models import EstablishmentPatient
 from ..paging import check_if_match, etag, next_link, page

@@ -16,13 +16,13 @@ from spectree import Response
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from ...access import api_clients as scope
 from ...cases.models import Case
 from ...core.converters import MAX_ID
 from ...core.patient_data import no_patient_data, shows_patient_data
 from ...extensions import db
 from ...meetings.models import AgendaItem, MeetingSession
 from ...reports.period import paris_midnight_utc
-from .. import scope
 from ..guard import api_call, current_client, name_patients
 from ..paging import next_link, page
 from ..spec import secured, spec
