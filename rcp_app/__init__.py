@@ -74,6 +74,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     from .decisions.views import bp as decisions_bp
     from .delivery.views import bp as delivery_bp
     from .directory.views import bp as directory_bp
+    from .fhir.views import bp as fhir_bp
     from .fiches.views import bp as fiches_bp
     from .main.views import bp as main_bp
     from .patients.views import bp as patients_bp
@@ -98,6 +99,7 @@ def create_app(overrides: dict | None = None) -> Flask:
         meetings_bp,
         decisions_bp,
         fiches_bp,
+        fhir_bp,
         delivery_bp,
         exceptional_access_bp,
         privacy_bp,

@@ -277,6 +277,7 @@ MATRIX: list[tuple[str, str, str, dict[str, int]]] = [
     ("fiches.detail", "GET", "/fiches/{fiche}", only(200, *CLINICAL)),
     ("fiches.download_pdf", "GET", "/fiches/{fiche}/v1.pdf", only(200, *CLINICAL)),
     ("fiches.download_cda", "GET", "/fiches/{fiche}/v1.xml", only(200, *CLINICAL)),
+    ("fhir.download", "GET", "/fiches/{fiche}/v1.fhir.json", only(200, *CLINICAL)),
     ("fiches.amend", "GET", "/fiches/{fiche}/avenant", only(403)),
     ("fiches.amend", "POST", "/fiches/{fiche}/avenant", only(403)),
     # The public verification page (no code given: the form again with the message).

@@ -154,6 +154,7 @@ VISITS: dict[str, list[Visit]] = {
     "fiches.detail": [get("coordinator", "/fiches/{fiche}", "p1")],
     "fiches.download_pdf": [get("coordinator", "/fiches/{fiche}/v1.pdf", "p1")],
     "fiches.download_cda": [get("coordinator", "/fiches/{fiche}/v1.xml", "p1")],
+    "fhir.download": [get("coordinator", "/fiches/{fiche}/v1.fhir.json", "p1")],
     "fiches.amend": [
         get("physician", "/fiches/{fiche}/avenant", "p1"),
         post("physician", "/fiches/{fiche}/avenant", {"expected_version": "1", "reason": ""}, "p1"),

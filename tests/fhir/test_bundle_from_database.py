@@ -84,3 +84,45 @@ def test_bundle_of_a_signed_fiche_agrees_with_its_stored_cda(app, make, amended)
     (reference,) = of_type(bundle, "DocumentReference")
     assert base64.b64decode(reference["content"][0]["attachment"]["data"]) == pdf
     assert bundle_json(snapshot_of(app, case_id, version), pdf, base_url=BASE_URL) == data
+
+
+def test_the_fiche_page_serves_the_same_bundle_and_audits_it(app, make, client):
+    """/fiches/<id>/v<n>.fhir.json (the fiche page's link) is the Bundle of the stored snapshot
+    and signed PDF, for the care team only, written down as a download."""
+    from flask import current_app
+    from sqlalchemy import select
+
+    from rcp_app.core.audit import AuditEntry
+    from rcp_app.fiches.models import Fiche
+    from tests.support.factories import PASSWORD
+
+    case_id, version = _signed(app, make, amended=False)
+    with app.app_context():
+        fiche = db.session.scalar(select(Fiche).where(Fiche.case_id == case_id))
+        fiche_id, patient_id = fiche.id, fiche.patient_id
+        validator = db.session.scalar(
+            select(User).where(User.role == "physician").order_by(User.id.desc())
+        )
+        username = validator.username
+        expected = bundle_json(
+            snapshot_of(app, case_id, version),
+            version_bytes(app, case_id, version, "pdf"),
+            base_url=current_app.config["RCP_PUBLIC_URL"],
+        )
+    outsider = make.user(role="physician")
+    url = f"/fiches/{fiche_id}/v{version}.fhir.json"
+    client.post("/connexion", data={"username": outsider.username, "password": PASSWORD})
+    assert client.get(url).status_code == 403
+    member = app.test_client()
+    member.post("/connexion", data={"username": username, "password": PASSWORD})
+    response = member.get(url)
+    assert response.status_code == 200
+    assert response.mimetype == "application/fhir+json"
+    assert response.data == expected
+    with app.app_context():
+        row = db.session.scalars(
+            select(AuditEntry)
+            .where(AuditEntry.action == "fiche.download", AuditEntry.patient_id == patient_id)
+            .order_by(AuditEntry.seq.desc())
+        ).first()
+        assert row.details_dict() == {"version": version, "kind": "fhir"}

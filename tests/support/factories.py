@@ -377,17 +377,19 @@ def pdf_bytes(pages: int = 1) -> bytes:
 
 def stored_fiche_version(fiche, validated_by_id: int, *, code: str, document_id: str, pdf: bytes):
     """Version 1 of ``fiche`` with placeholder documents (not a real signed PDF): for tests that
-    need a stored fiche to route to, not to read or verify."""
+    need a stored fiche to route to, not to read or verify. Its snapshot is a complete sample,
+    so that what is built from the snapshot alone (the FHIR Bundle) can be served."""
     import json
 
     from rcp_app.fiches.models import FicheDocument, FicheVersion
+    from tests.fiches.samples import organ_snapshot
 
     version = FicheVersion(
         fiche=fiche,
         version=1,
         document_id=document_id,
         verification_code=code,
-        snapshot=json.dumps({}),
+        snapshot=json.dumps(organ_snapshot()),
         validated_at=utcnow(),
         validated_by_id=validated_by_id,
         signer="CN=Cachet RCP (TEST)",
