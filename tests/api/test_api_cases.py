@@ -17,7 +17,8 @@ from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
 from rcp_app.api.models import EstablishmentPatient
-from rcp_app.api.resources import cases as resource
+from rcp_app.api.resources import case_form as form_mapping
+from rcp_app.api.resources import case_schemas
 from rcp_app.cases import attachments
 from rcp_app.cases.forms import CaseForm
 from rcp_app.cases.models import Attachment, Case
@@ -172,7 +173,7 @@ def test_create_a_draft_with_the_full_data_set_and_read_it_back(api, app, make):
         assert body["requester_rpps"] == case.requester.rpps
 
     # The representation fed back (without its read-only fields) changes nothing.
-    readonly = set(resource.CaseOut.model_fields) - set(resource.CaseChange.model_fields)
+    readonly = set(case_schemas.CaseOut.model_fields) - set(case_schemas.CaseChange.model_fields)
     again = copy.deepcopy({k: v for k, v in body.items() if k not in readonly})
     for row in again["tumours"]:
         for name in ("stage_group", "stage_edition", "stage_basis"):
@@ -622,7 +623,7 @@ def _form_keys(app, form_class=CaseForm) -> set[str]:
             else:
                 yield prefix + name
 
-    return {key for key in flatten(data) if key.rpartition(".")[2] not in resource.FORM_ONLY}
+    return {key for key in flatten(data) if key.rpartition(".")[2] not in form_mapping.FORM_ONLY}
 
 
 def _model_in(annotation):
@@ -644,9 +645,9 @@ def _json_paths(model, prefix: str = ""):
 
 def _mapped() -> set[str]:
     return {
-        resource.form_path(path)
-        for path in _json_paths(resource.CaseIn)
-        if path not in resource.OUTSIDE_THE_FORM
+        form_mapping.form_path(path)
+        for path in _json_paths(case_schemas.CaseIn)
+        if path not in form_mapping.OUTSIDE_THE_FORM
     }
 
 
@@ -667,8 +668,8 @@ def test_a_field_added_to_the_form_fails_the_drift_check(app):
 
 
 def test_refusals_name_the_json_field_of_each_form_field():
-    for path in _json_paths(resource.CaseIn):
-        if path in resource.OUTSIDE_THE_FORM or path in resource.SAME_FORM_FIELD:
+    for path in _json_paths(case_schemas.CaseIn):
+        if path in form_mapping.OUTSIDE_THE_FORM or path in form_mapping.SAME_FORM_FIELD:
             continue
-        form_key = resource.form_path(path).replace("[].", "-0-")
-        assert resource.json_path(form_key) == path.replace("[]", "[0]"), path
+        form_key = form_mapping.form_path(path).replace("[].", "-0-")
+        assert form_mapping.json_path(form_key) == path.replace("[]", "[0]"), path

@@ -20,386 +20,47 @@ no patient. A case outside the establishment in the URL is a 404, as everywhere 
 
 from __future__ import annotations
 
-import re
-from datetime import datetime
-from typing import Annotated, Literal
-
 from flask import current_app, jsonify, url_for
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, WithJsonSchema, create_model
 from spectree import Response
-from spectree.model_adapter.pydantic_adapter import BaseFile
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
-from werkzeug.datastructures import FileStorage, MultiDict
-from wtforms import FieldList, FormField
+from werkzeug.datastructures import FileStorage
 
 from ...access import api_clients as scope
 from ...cases import attachments
 from ...cases import operations as ops
-from ...cases.forms import CaseForm
-from ...cases.models import ATTACHMENT_KINDS, Attachment, Case, Tumour
-from ...cases.status import STATUS_LABELS
-from ...cases.validation import LINES, TEXTS, CaseInvalid
-from ...core.converters import MAX_ID
+from ...cases.models import Attachment, Case, Tumour
+from ...cases.validation import CaseInvalid
 from ...core.errors import problem
 from ...core.patient_data import shows_patient_data
 from ...core.transactions import on_rollback, release
 from ...core.uploads import accepts_upload
 from ...decisions.models import Decision
-from ...directory.models import Professional, Rcp
+from ...directory.models import Rcp
 from ...extensions import db
 from ...fiches.models import Fiche
 from ...meetings import operations as sessions_ops
 from ...meetings.models import AgendaItem
 from ...patients.models import Patient
-from ...staging import EDITIONS, biomarkers
+from ...staging import biomarkers
 from ..guard import api_call, current_client, name_patients
 from ..paging import check_if_match, etag, next_link, page
 from ..spec import secured, spec
 from ..views import bp
+from .case_form import MARKER_PREFIX, form_data, in_json_terms, refuse
+from .case_schemas import (
+    AttachmentOut,
+    AttachmentUpload,
+    CaseChange,
+    CaseDecision,
+    CaseIn,
+    CaseList,
+    CaseOut,
+    CaseQuery,
+)
 from .common import Problem, not_found, stamp
 
 UNKNOWN_CASE = "Dossier inconnu (ou hors de votre établissement)."
-
-# --- the body and the form: one set of fields under two spellings ----------------------------
-
-# Row lists: JSON name -> the form's FieldList name.
-ROWS = {"tumours": "tumour_rows", "stagings": "staging_rows", "treatments": "treatment_rows"}
-FORM_ROWS = {form: name for name, form in ROWS.items()}
-# A tumour's markers: biomarkers.<name> in JSON, one form field bm_<name> in the tumour's row.
-MARKER_PREFIX = "bm_"
-# Top-level JSON fields that fill one form field another way.
-SAME_FORM_FIELD = {
-    "requester_rpps": "requester_id",
-    "gp_id": "gp",
-    "gp_unknown": "gp",
-    "gp_rpps": "gp",
-    "correspondent_rpps": "correspondent_ids",
-}
-# Given by the form's URL (patient, RCP) and its submit button, not by its fields.
-OUTSIDE_THE_FORM = frozenset({"patient_id", "rcp_id", "submit"})
-# The form's own controls: a row's « remove » box (the API sends the rows it wants).
-FORM_ONLY = frozenset({"remove"})
-
-
-def form_path(path: str) -> str:
-    """The form field a JSON field fills: 'tumours[].biomarkers.breast_er' ->
-    'tumour_rows[].bm_breast_er', 'gp_rpps' -> 'gp'."""
-    if "." not in path and "[" not in path:
-        return SAME_FORM_FIELD.get(path, path)
-    for name, form in ROWS.items():
-        path = re.sub(rf"(^|\.){name}\[", rf"\g<1>{form}[", path)
-    return path.replace(".biomarkers.", "." + MARKER_PREFIX)
-
-
-def json_path(form_key: str, chosen: dict[str, str] | None = None) -> str:
-    """A form error key as the JSON path of the field the client sent:
-    'tumour_rows-0-staging_rows-1-value' -> 'tumours[0].stagings[1].value'. ``chosen``: the
-    JSON field used for a form field that has several (the RPPS rather than the id)."""
-    parts = form_key.split("-")
-    path, index = "", 0
-    while index < len(parts):
-        name = parts[index]
-        if name in FORM_ROWS and index + 1 < len(parts) and parts[index + 1].isdigit():
-            path += ("." if path else "") + f"{FORM_ROWS[name]}[{parts[index + 1]}]"
-            index += 2
-            continue
-        if path and name.startswith(MARKER_PREFIX):
-            name = "biomarkers." + name.removeprefix(MARKER_PREFIX)
-        elif not path:
-            name = (chosen or {}).get(name, name)
-        path += ("." if path else "") + name
-        index += 1
-    return path
-
-
-def _posted(value) -> str:
-    """A JSON value as a browser posts it (a checked box is "y", an unchecked one absent)."""
-    if value is None or value is False:
-        return ""
-    if value is True:
-        return "y"
-    return str(value)
-
-
-def _formdata(values: dict, prefix: str = "") -> list[tuple[str, str]]:
-    """The (name, value) pairs the case form would post for ``values``."""
-    pairs = []
-    for name, value in values.items():
-        if name in ROWS:
-            for index, row in enumerate(value):
-                pairs += _formdata(row, f"{prefix}{ROWS[name]}-{index}-")
-        elif name == "biomarkers":
-            pairs += [(f"{prefix}{MARKER_PREFIX}{k}", _posted(v)) for k, v in value.items()]
-        elif isinstance(value, list):
-            pairs += [(prefix + name, _posted(item)) for item in value]
-        else:
-            pairs.append((prefix + name, _posted(value)))
-    return pairs
-
-
-def _leaf_fields(fields):
-    for field in fields:
-        if isinstance(field, FieldList):
-            yield from _leaf_fields(field.entries)
-        elif isinstance(field, FormField):
-            yield from _leaf_fields(field.form)
-        else:
-            yield field
-
-
-# --- models ----------------------------------------------------------------------------------
-
-IsoDate = Annotated[
-    str,
-    StringConstraints(pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"),
-    Field(json_schema_extra={"format": "date"}),
-]
-Rpps = Annotated[str, StringConstraints(pattern=r"^[0-9]{11}$")]
-Id = Annotated[int, Field(ge=1, le=MAX_ID)]
-CaseStatus = Literal[tuple(STATUS_LABELS)]  # type: ignore[valid-type]
-_STRICT = ConfigDict(extra="forbid", strict=True)
-_TEXT_LABELS = {name: (label, limit) for name, label, limit in (*TEXTS, *LINES)}
-
-
-def _text(name: str):
-    label, limit = _TEXT_LABELS[name]
-    return Field(None, description=f"{label} ({limit} caractères au plus)")
-
-
-class StagingIn(BaseModel):
-    """Une autre classification de la tumeur (FIGO, Ann Arbor, ISS, Binet…)."""
-
-    model_config = _STRICT
-
-    system: str | None = Field(None, description="Classification")
-    system_version: str | None = Field(None, description="Version")
-    value: str | None = Field(None, description="Stade dans cette classification")
-
-
-def _marker_field(marker: biomarkers.Marker):
-    if marker.kind == "choice":
-        allowed = ", ".join(f"« {choice} »" for choice in marker.choices)
-        return Field(None, description=f"{marker.full_label} : {allowed}")
-    unit = f" ({marker.unit})" if marker.unit else ""
-    return Field(None, description=f"{marker.full_label}{unit}, nombre écrit en texte")
-
-
-# One optional text per marker of the registry, as the form has one field per marker.
-Biomarkers = create_model(
-    "Biomarkers",
-    __config__=_STRICT,
-    __doc__="Données propres au site de la tumeur (texte, comme saisi dans le formulaire).",
-    **{
-        marker.field_name.removeprefix(MARKER_PREFIX): (str | None, _marker_field(marker))
-        for marker in biomarkers.MARKERS
-    },
-)
-
-
-class TumourIn(BaseModel):
-    model_config = _STRICT
-
-    diagnosis_date: IsoDate | None = Field(None, description="Date du diagnostic")
-    topography_code: str | None = Field(None, description="Topographie CIM-10 (C50.4)")
-    morphology_code: str | None = Field(None, description="Morphologie CIM-O-3 (8500/3)")
-    laterality_code: str | None = Field(None, description="Latéralité (code SNOMED CT)")
-    tnm_edition: str | None = Field(
-        None, description="Édition TNM : " + ", ".join(EDITIONS) + " (obligatoire avec un TNM)"
-    )
-    clinical_t: str | None = Field(None, description="cT (« T2 », « cT2a »)")
-    clinical_n: str | None = Field(None, description="cN")
-    clinical_m: str | None = Field(None, description="cM")
-    pathological_t: str | None = Field(None, description="pT (« pT2 », « ypT1 »)")
-    pathological_n: str | None = Field(None, description="pN (« pN0(i+) »)")
-    pathological_m: str | None = Field(None, description="pM")
-    comment: str | None = Field(None, description="Commentaire (4000 caractères au plus)")
-    stagings: list[StagingIn] = Field(default_factory=list)
-    biomarkers: Biomarkers = Field(default_factory=Biomarkers)  # type: ignore[valid-type]
-
-
-class TreatmentIn(BaseModel):
-    model_config = _STRICT
-
-    type_code: str | None = Field(None, description="Type de traitement (JDV_TypeTraitement)")
-    status: str | None = Field(None, description="done, ongoing ou not_done")
-    treatment_date: IsoDate | None = None
-    comment: str | None = Field(None, description="Commentaire (4000 caractères au plus)")
-
-
-class CaseData(BaseModel):
-    """Le jeu de données FRCP du dossier, sous les noms du formulaire."""
-
-    model_config = _STRICT
-
-    session_id: Id | None = Field(
-        None, description="Séance (obligatoire quand la RCP a des séances planifiées)"
-    )
-    requester_id: Id | None = Field(None, description="Médecin demandeur (id de l'annuaire)")
-    requester_rpps: Rpps | None = Field(None, description="… ou son RPPS")
-    motive_diagnostic: bool = Field(False, description="Motif : avis diagnostique")
-    motive_treatment: bool = Field(False, description="Motif : proposition thérapeutique")
-    motive_recourse: bool = Field(False, description="Motif : recours")
-    motive_paediatric: bool = Field(False, description="Motif : pédiatrie")
-    nature: str | None = Field(
-        None, description="organ ou transversal (par défaut : celle de la RCP)"
-    )
-    appareil_code: str | None = Field(None, description="Appareil (discussion d'organe)")
-    organ_code: str | None = Field(None, description="Organe, de cet appareil")
-    theme_code: str | None = Field(None, description="Thème (discussion transversale)")
-    phase_code: str | None = Field(None, description="Phase de la maladie")
-    relapse_date: IsoDate | None = Field(None, description="Date de la rechute")
-    progression_local: bool = False
-    progression_regional: bool = False
-    progression_distant: bool = False
-    discovery_screening: str | None = Field(
-        None, description="Découverte par dépistage : yes, no ou unknown"
-    )
-    performance_status: int | None = Field(None, description="Indice OMS, 0 à 4")
-    g8_score: int | None = Field(None, description="Score G8, 0 à 17")
-    comorbidities: str | None = _text("comorbidities")
-    medical_history: str | None = _text("medical_history")
-    exam_results: str | None = _text("exam_results")
-    surgery_conclusion: str | None = _text("surgery_conclusion")
-    surgery_author: str | None = _text("surgery_author")
-    surgery_date: IsoDate | None = None
-    pathology_conclusion: str | None = _text("pathology_conclusion")
-    pathologist_name: str | None = _text("pathologist_name")
-    pathology_date: IsoDate | None = None
-    molecular_conclusion: str | None = _text("molecular_conclusion")
-    molecular_author: str | None = _text("molecular_author")
-    molecular_date: IsoDate | None = None
-    synthesis: str | None = _text("synthesis")
-    question: str | None = _text("question")
-    gp_id: Id | None = Field(None, description="Médecin traitant (médecin généraliste)")
-    gp_rpps: Rpps | None = Field(None, description="… ou son RPPS")
-    gp_unknown: bool = Field(False, description="Pas de médecin traitant connu")
-    correspondent_ids: list[Id] = Field(default_factory=list, description="Correspondants")
-    correspondent_rpps: list[Rpps] = Field(default_factory=list, description="… ou leurs RPPS")
-    patient_informed_on: IsoDate | None = None
-    patient_informed_by: str | None = _text("patient_informed_by")
-    patient_non_opposition: bool = Field(
-        False, description="Le patient ne s'oppose pas à la présentation de son dossier en RCP"
-    )
-    patient_sharing_objection: bool = Field(
-        False, description="Le patient s'oppose au partage au-delà de l'équipe qui le soigne"
-    )
-    tumours: list[TumourIn] = Field(default_factory=list)
-    treatments: list[TreatmentIn] = Field(default_factory=list)
-
-
-class CaseChange(CaseData):
-    """Remplacement complet des données d'un dossier modifiable (If-Match obligatoire)."""
-
-    submit: bool = Field(False, description="Soumettre à la RCP après l'enregistrement")
-
-
-class CaseIn(CaseChange):
-    """Un nouveau dossier : en brouillon, ou soumis d'emblée (``submit``)."""
-
-    patient_id: Id = Field(description="Patient de l'établissement (POST /api/v1/patients)")
-    rcp_id: Id = Field(description="RCP de l'établissement")
-
-
-class TumourOut(TumourIn):
-    stage_group: str | None = Field(description="Stade calculé (lecture seule)")
-    stage_edition: str | None
-    stage_basis: Literal["clinical", "pathological"] | None
-
-
-class CaseSession(BaseModel):
-    id: int
-    starts_at: datetime = Field(description="Début (UTC)")
-    deadline_at: datetime = Field(description="Date limite d'inscription (UTC)")
-    status: str
-
-
-class AttachmentOut(BaseModel):
-    id: int
-    case_id: int
-    kind: Literal[tuple(ATTACHMENT_KINDS)]  # type: ignore[valid-type]
-    original_name: str
-    size_bytes: int
-    sha256: str
-    uploaded_at: datetime
-
-
-class CaseOut(CaseData):
-    id: int
-    patient_id: int
-    # As the directory stores them (an older entry need not follow today's RPPS format).
-    requester_rpps: str
-    gp_rpps: str | None
-    correspondent_rpps: list[str]
-    rcp_id: int
-    status: CaseStatus
-    status_label: str
-    version: int = Field(description="Version (l'ETag la porte ; If-Match pour modifier)")
-    session: CaseSession | None
-    tumours: list[TumourOut]
-    attachments: list[AttachmentOut]
-    created_at: datetime
-    updated_at: datetime
-    submitted_at: datetime | None
-    is_late: bool = Field(description="Soumis après la date limite d'inscription")
-    withdrawn_at: datetime | None
-    href: str
-
-
-class CaseList(BaseModel):
-    items: list[CaseOut]
-    next_cursor: str | None
-    next: str | None
-
-
-class CaseQuery(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    patient_id: int | None = Field(None, ge=1, le=MAX_ID)
-    rcp_id: int | None = Field(None, ge=1, le=MAX_ID)
-    status: CaseStatus | None = None
-    cursor: str | None = Field(None, max_length=100)
-    limit: int | None = Field(None, ge=1, le=200)
-
-
-# Whatever a multipart part holds, the view checks it (with the form's messages): a refusal
-# by the model would echo an uploaded file into spectree's error list, which is not JSON.
-AnyPart = Annotated[object, WithJsonSchema({"type": "string"})]
-
-
-class AttachmentUpload(BaseModel):
-    """multipart/form-data : le document et son type."""
-
-    model_config = ConfigDict(json_schema_extra={"required": ["kind", "file"]})
-
-    kind: AnyPart = Field(None, description="pathology, imaging, letter ou other")
-    file: BaseFile = Field(None, description="Le document, un PDF (20 Mo au plus par défaut)")
-
-
-class CaseProposal(BaseModel):
-    rank: int = Field(description="1 : proposition de première ligne ; 2, 3… : alternatives")
-    code: str = Field(description="Type de traitement (JDV_TypeTraitement_FRCP)")
-
-
-class CaseFiche(BaseModel):
-    id: int
-    version: int = Field(description="Version en vigueur de la fiche signée")
-    href: str
-
-
-class CaseDecision(BaseModel):
-    case_id: int
-    case_status: CaseStatus
-    status: Literal["none", "draft", "ready_for_validation", "validated"] = Field(
-        description="none : le dossier n'a pas (encore) été discuté"
-    )
-    outcome: Literal["discussed", "registered", "postponed"] | None
-    proposals: list[CaseProposal]
-    fiche: CaseFiche | None = Field(description="La fiche RCP signée, une fois validée")
-    decision_href: str | None
-
-
-# --- reading ---------------------------------------------------------------------------------
 
 
 def _iso(value):
@@ -516,95 +177,6 @@ def _respond(case: Case, status: int = 200):
 # --- writing ---------------------------------------------------------------------------------
 
 
-def _refuse(errors: dict[str, list[str]]) -> None:
-    if errors:
-        raise CaseInvalid(errors)
-
-
-def _by_rpps(rpps: str, field: str, errors: dict) -> int | None:
-    found = db.session.scalar(select(Professional.id).where(Professional.rpps == rpps))
-    if found is None:
-        errors.setdefault(field, []).append(
-            f"Aucun professionnel de l'annuaire ne porte le RPPS {rpps}."
-        )
-    return found
-
-
-def _one_professional(given_id, rpps, id_field: str, rpps_field: str, errors: dict):
-    """The id given, or the one of the RPPS given; both must then name the same person."""
-    if rpps is None:
-        return given_id
-    found = _by_rpps(rpps, rpps_field, errors)
-    if found is not None and given_id is not None and given_id != found:
-        errors.setdefault(rpps_field, []).append(
-            f"{id_field} et {rpps_field} désignent deux professionnels différents : "
-            "n'en donnez qu'un."
-        )
-    return found if found is not None else given_id
-
-
-def form_data(body: CaseData) -> tuple[dict, dict[str, str]]:
-    """What the case form passes to the operation for ``body``, and for each form field
-    filled through another JSON field, the one the client used.
-
-    The body is posted to the form itself (cases/forms.py): its input rule for free text
-    (normalisation, invisible and unprintable characters refused with the field's label)
-    and its ``data_for_operation`` are the web's, not a copy of them.
-    """
-    errors: dict[str, list[str]] = {}
-    requester = _one_professional(
-        body.requester_id, body.requester_rpps, "requester_id", "requester_rpps", errors
-    )
-    gp = _one_professional(body.gp_id, body.gp_rpps, "gp_id", "gp_rpps", errors)
-    if body.gp_unknown and gp is not None:
-        errors.setdefault("gp_unknown", []).append(
-            "Médecin traitant à la fois désigné et « inconnu » : choisissez l'un ou l'autre."
-        )
-    correspondents = list(body.correspondent_ids)
-    if body.correspondent_rpps:
-        by_rpps = [_by_rpps(r, "correspondent_rpps", errors) for r in body.correspondent_rpps]
-        if correspondents and set(correspondents) != set(by_rpps):
-            errors.setdefault("correspondent_rpps", []).append(
-                "correspondent_ids et correspondent_rpps désignent des professionnels "
-                "différents : n'en donnez qu'un."
-            )
-        correspondents = [pro for pro in by_rpps if pro is not None]
-    _refuse(errors)
-    chosen = {
-        "requester_id": "requester_rpps"
-        if body.requester_id is None and body.requester_rpps
-        else "requester_id",
-        "gp": "gp_rpps" if body.gp_id is None and body.gp_rpps else "gp_id",
-        "correspondent_ids": "correspondent_rpps"
-        if not body.correspondent_ids and body.correspondent_rpps
-        else "correspondent_ids",
-    }
-    people = set(SAME_FORM_FIELD) | {"requester_id", "correspondent_ids"}
-    pairs = _formdata(body.model_dump(exclude=people | OUTSIDE_THE_FORM))
-    pairs += [
-        ("requester_id", _posted(requester)),
-        ("gp", "unknown" if body.gp_unknown else _posted(gp)),
-        *(("correspondent_ids", _posted(pro)) for pro in correspondents),
-    ]
-    form = CaseForm(formdata=MultiDict(pairs), meta={"csrf": False})
-    if not form.validate():
-        _refuse(
-            {
-                json_path(field.name, chosen): list(field.errors)
-                for field in _leaf_fields(form)
-                if field.errors
-            }
-        )
-    return form.data_for_operation(), chosen
-
-
-def _in_json_terms(invalid: CaseInvalid, chosen: dict[str, str]) -> CaseInvalid:
-    errors: dict[str, list[str]] = {}
-    for key, messages in invalid.errors.items():
-        errors.setdefault(json_path(key, chosen), []).extend(messages)
-    return CaseInvalid(errors)
-
-
 def _stale(case: Case):
     db.session.rollback()
     db.session.refresh(case)
@@ -661,13 +233,13 @@ def case_create(json: CaseIn):
         ]
     if rcp is None:
         errors["rcp_id"] = ["RCP inconnue (ou hors de votre établissement)."]
-    _refuse(errors)
+    refuse(errors)
     data, chosen = form_data(json)
     sessions_ops.ensure_upcoming_sessions(rcp)  # as the form does before registering
     try:
         case = ops.create_case(patient, rcp, client, data, submit=json.submit)
     except CaseInvalid as invalid:
-        raise _in_json_terms(invalid, chosen) from None
+        raise in_json_terms(invalid, chosen) from None
     return _respond(case, 201)
 
 
@@ -738,7 +310,7 @@ def case_update(case_id: int, json: CaseChange):
     except ops.StaleCase:
         return _stale(case)
     except CaseInvalid as invalid:
-        raise _in_json_terms(invalid, chosen) from None
+        raise in_json_terms(invalid, chosen) from None
     return _respond(case)
 
 
@@ -764,7 +336,7 @@ def case_submit(case_id: int):
     except ops.StaleCase:
         return _stale(case)
     except CaseInvalid as invalid:
-        raise _in_json_terms(invalid, {"gp": "gp_id"}) from None
+        raise in_json_terms(invalid, {"gp": "gp_id"}) from None
     return _respond(case)
 
 
