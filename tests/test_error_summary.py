@@ -26,7 +26,7 @@ from wtforms import Form
 
 from rcp_app.auth.models import User
 from rcp_app.core.errors import DomainError
-from rcp_app.core.forms import _leaf_fields, field_target
+from rcp_app.core.forms import field_target, leaf_fields
 from rcp_app.extensions import db
 from rcp_app.fiches import operations as fiche_ops
 from rcp_app.fiches.models import Fiche
@@ -124,7 +124,7 @@ def _expected(rendered: list[dict]) -> list[Expected]:
     for context in rendered:
         for value in context.values():
             if isinstance(value, Form) and value.errors is not None:
-                for leaf in _leaf_fields(value):
+                for leaf in leaf_fields(value):
                     for message in leaf.errors if isinstance(leaf.errors, list | tuple) else ():
                         found.append(Expected(message, field_target(leaf)))
                 found += [Expected(m, None) for m in getattr(value, "form_errors", [])]

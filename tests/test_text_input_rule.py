@@ -189,9 +189,9 @@ def test_every_text_field_of_every_form_refuses_the_character(app, character):
 
 
 def _leaves(form):
-    from rcp_app.core.forms import _leaf_fields
+    from rcp_app.core.forms import leaf_fields
 
-    return list(_leaf_fields(form))
+    return list(leaf_fields(form))
 
 
 def test_a_vertical_tab_in_the_case_form_is_stored_as_a_line_break(app, client, make, login):

@@ -122,12 +122,13 @@ class VersionField(HiddenField):
         super().process(formdata, data, extra_filters)
 
 
-def _leaf_fields(fields):
+def leaf_fields(fields):
+    """Every input field of a form, nested row forms and lists included."""
     for field in fields:
         if isinstance(field, FieldList):
-            yield from _leaf_fields(field.entries)
+            yield from leaf_fields(field.entries)
         elif isinstance(field, FormField):
-            yield from _leaf_fields(field.form)
+            yield from leaf_fields(field.form)
         else:
             yield field
 
@@ -147,7 +148,7 @@ def show_refusal(form, error) -> None:
 
     db.session.rollback()
     errors = getattr(error, "errors", None) or {error.field or "": [error.message]}
-    leaves = list(_leaf_fields(form))
+    leaves = list(leaf_fields(form))
     fields = {f.short_name: f for f in leaves if f.name == f"{form._prefix}{f.short_name}"}
     fields.update({f.name: f for f in leaves})
     for name, messages in errors.items():
@@ -197,7 +198,7 @@ def _with_label(field, message: str) -> str:
 def form_problems(form) -> list[Problem]:
     """One problem per message of the form: its fields' (rows included) then its own."""
     problems = []
-    for field in _leaf_fields(form):
+    for field in leaf_fields(form):
         for message in field.errors if isinstance(field.errors, list | tuple) else []:
             if isinstance(message, str):
                 target = field_target(field)

@@ -24,7 +24,7 @@ from rcp_app.auth.models import User
 from rcp_app.cases.forms import CaseEditForm
 from rcp_app.cases.models import Case, Treatment, Tumour
 from rcp_app.core.errors import DomainError
-from rcp_app.core.forms import _leaf_fields
+from rcp_app.core.forms import leaf_fields
 from rcp_app.core.text import forbidden_character, normalise_text, refusal_message
 from rcp_app.decisions import operations as decision_ops
 from rcp_app.decisions.models import Decision
@@ -67,7 +67,7 @@ def _prose_columns(model) -> list[str]:
 def _case_text_fields(form) -> list:
     return [
         f
-        for f in _leaf_fields(form)
+        for f in leaf_fields(form)
         if isinstance(f, StringField) and not isinstance(f, HiddenField)
     ]
 

@@ -12,10 +12,10 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
-from wtforms import FieldList, FormField
 
 from ...cases.forms import CaseForm
 from ...cases.validation import CaseInvalid
+from ...core.forms import leaf_fields
 from ...directory.models import Professional
 from ...extensions import db
 
@@ -99,16 +99,6 @@ def _formdata(values: dict, prefix: str = "") -> list[tuple[str, str]]:
     return pairs
 
 
-def _leaf_fields(fields):
-    for field in fields:
-        if isinstance(field, FieldList):
-            yield from _leaf_fields(field.entries)
-        elif isinstance(field, FormField):
-            yield from _leaf_fields(field.form)
-        else:
-            yield field
-
-
 def refuse(errors: dict[str, list[str]]) -> None:
     if errors:
         raise CaseInvalid(errors)
@@ -184,7 +174,7 @@ def form_data(body: CaseData) -> tuple[dict, dict[str, str]]:
         refuse(
             {
                 json_path(field.name, chosen): list(field.errors)
-                for field in _leaf_fields(form)
+                for field in leaf_fields(form)
                 if field.errors
             }
         )

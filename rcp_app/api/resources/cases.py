@@ -58,7 +58,7 @@ from .case_schemas import (
     CaseOut,
     CaseQuery,
 )
-from .common import Problem, not_found, stamp
+from .common import WRITE_ERRORS, Problem, not_found, stamp
 
 UNKNOWN_CASE = "Dossier inconnu (ou hors de votre établissement)."
 
@@ -188,13 +188,6 @@ def _stale(case: Case):
     )
 
 
-_WRITE_ERRORS = {
-    "HTTP_401": Problem,
-    "HTTP_403": Problem,
-    "HTTP_409": Problem,
-    "HTTP_415": Problem,
-    "HTTP_422": Problem,
-}
 _JSON_ONLY = "Le corps de la requête doit être du JSON (application/json)."
 
 
@@ -203,7 +196,7 @@ _JSON_ONLY = "Le corps de la requête doit être du JSON (application/json)."
 @api_call("cases:write")
 @spec.validate(
     json=CaseIn,
-    resp=Response(HTTP_201=CaseOut, **_WRITE_ERRORS),
+    resp=Response(HTTP_201=CaseOut, **WRITE_ERRORS),
     tags=["Dossiers"],
     security=secured("cases:write"),
 )
@@ -289,7 +282,7 @@ def case(case_id: int):
 @spec.validate(
     json=CaseChange,
     resp=Response(
-        HTTP_200=CaseOut, HTTP_404=Problem, HTTP_412=Problem, HTTP_428=Problem, **_WRITE_ERRORS
+        HTTP_200=CaseOut, HTTP_404=Problem, HTTP_412=Problem, HTTP_428=Problem, **WRITE_ERRORS
     ),
     tags=["Dossiers"],
     security=secured("cases:write"),
@@ -319,7 +312,7 @@ def case_update(case_id: int, json: CaseChange):
 @api_call("cases:write")
 @spec.validate(
     resp=Response(
-        HTTP_200=CaseOut, HTTP_404=Problem, HTTP_412=Problem, HTTP_428=Problem, **_WRITE_ERRORS
+        HTTP_200=CaseOut, HTTP_404=Problem, HTTP_412=Problem, HTTP_428=Problem, **WRITE_ERRORS
     ),
     tags=["Dossiers"],
     security=secured("cases:write"),
@@ -350,7 +343,7 @@ def case_submit(case_id: int):
         HTTP_201=AttachmentOut,
         HTTP_404=Problem,
         HTTP_413=Problem,
-        **_WRITE_ERRORS,
+        **WRITE_ERRORS,
     ),
     tags=["Dossiers"],
     security=secured("cases:write"),

@@ -11,7 +11,25 @@ from pydantic_core import PydanticCustomError
 from ...core.errors import problem
 from ..spec import Problem
 
-__all__ = ["FIRST_YEAR", "LAST_YEAR", "Problem", "not_found", "plausible", "stamp"]
+__all__ = [
+    "FIRST_YEAR",
+    "LAST_YEAR",
+    "WRITE_ERRORS",
+    "Problem",
+    "not_found",
+    "plausible",
+    "stamp",
+]
+
+# What an operation that writes from a JSON body may answer besides its success: the door's
+# refusals, a conflict, a body that is not JSON, refused values.
+WRITE_ERRORS = {
+    "HTTP_401": Problem,
+    "HTTP_403": Problem,
+    "HTTP_409": Problem,
+    "HTTP_415": Problem,
+    "HTTP_422": Problem,
+}
 
 # Days and instants a client may send: beyond them the conversion to UTC overflows.
 FIRST_YEAR, LAST_YEAR = 1900, 2999

@@ -28,7 +28,7 @@ from ..models import EstablishmentPatient
 from ..paging import check_if_match, etag, next_link, page
 from ..spec import require_json, secured, spec
 from ..views import bp
-from .common import Problem, not_found
+from .common import WRITE_ERRORS, Problem, not_found
 
 Status = Literal["PROV", "RECUP", "VALI", "QUAL"]
 Sex = Literal["M", "F", "I"]
@@ -196,16 +196,7 @@ def _same_traits(patient: Patient, values: dict) -> bool:
 @api_call("patients:write")
 @spec.validate(
     json=PatientIn,
-    resp=Response(
-        HTTP_200=PatientOut,
-        HTTP_201=PatientOut,
-        HTTP_400=Problem,
-        HTTP_401=Problem,
-        HTTP_403=Problem,
-        HTTP_409=Problem,
-        HTTP_415=Problem,
-        HTTP_422=Problem,
-    ),
+    resp=Response(HTTP_200=PatientOut, HTTP_201=PatientOut, HTTP_400=Problem, **WRITE_ERRORS),
     tags=["Patients"],
     security=secured("patients:write"),
 )
@@ -244,15 +235,7 @@ def patient_create(json: PatientIn):
 @spec.validate(
     json=PatientIn,
     resp=Response(
-        HTTP_200=PatientOut,
-        HTTP_401=Problem,
-        HTTP_403=Problem,
-        HTTP_404=Problem,
-        HTTP_409=Problem,
-        HTTP_412=Problem,
-        HTTP_415=Problem,
-        HTTP_422=Problem,
-        HTTP_428=Problem,
+        HTTP_200=PatientOut, HTTP_404=Problem, HTTP_412=Problem, HTTP_428=Problem, **WRITE_ERRORS
     ),
     tags=["Patients"],
     security=secured("patients:write"),

@@ -20,7 +20,7 @@ from ..guard import api_call, current_client
 from ..models import EVENTS, WebhookSubscription
 from ..spec import require_json, secured, spec
 from ..views import bp
-from .common import Problem, not_found
+from .common import WRITE_ERRORS, Problem, not_found
 
 Event = Literal[tuple(EVENTS)]
 
@@ -70,15 +70,7 @@ def represent(subscription: WebhookSubscription) -> dict:
 @api_call("webhooks")
 @spec.validate(
     json=WebhookIn,
-    resp=Response(
-        HTTP_201=WebhookCreated,
-        HTTP_400=Problem,
-        HTTP_401=Problem,
-        HTTP_403=Problem,
-        HTTP_409=Problem,
-        HTTP_415=Problem,
-        HTTP_422=Problem,
-    ),
+    resp=Response(HTTP_201=WebhookCreated, HTTP_400=Problem, **WRITE_ERRORS),
     tags=["Webhooks"],
     security=secured("webhooks"),
 )
