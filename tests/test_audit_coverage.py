@@ -274,9 +274,7 @@ def test_api_patient_data_operations_are_audited(app, make, api):  # noqa: F811
     for operation in operations:
         example = EXAMPLES[operation.key]
         with rolled_back(app):
-            values = {**objects}
-            if example.prepare:
-                values.update(example.prepare(Context(app, make, objects, caller)))
+            values = example.prepared(Context(app, make, objects, caller), objects)
             request = example.request(values)
             before = _last_seq(app)
             response = request.send(caller.http, caller.headers())

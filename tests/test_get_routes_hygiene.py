@@ -153,10 +153,9 @@ def test_api_get_operations_write_nothing_and_are_no_store(app, make, api):  # n
     for operation in operations:
         example = EXAMPLES[operation.key]
         with rolled_back(app):
-            values = {**objects}
-            if example.prepare:
-                values.update(example.prepare(Context(app, make, objects, caller)))
-            request = example.request(values)
+            request = example.request(
+                example.prepared(Context(app, make, objects, caller), objects)
+            )
             before = _row_counts(app)
             response = request.send(caller.http, caller.headers())
             response.close()

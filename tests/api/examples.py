@@ -93,6 +93,10 @@ class Example:
     def patient_ids(self, values: dict, body) -> set[int]:
         return {(body or {}).get("id") if key == CREATED else values[key] for key in self.patients}
 
+    def prepared(self, context: Context, values: dict) -> dict:
+        """The values with what ``prepare`` adds (run it inside the caller's savepoint)."""
+        return {**values, **self.prepare(context)} if self.prepare else dict(values)
+
     def request(self, values: dict) -> Request:
         return Request(
             self.method,

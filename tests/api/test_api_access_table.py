@@ -121,9 +121,7 @@ def _nowhere(values: dict) -> dict:
 
 def _call(app, http, example: Example, values: dict, context: Context, token: str | None):
     with rolled_back(app):
-        if example.prepare:
-            values = {**values, **example.prepare(context)}
-        request = example.request(values)
+        request = example.request(example.prepared(context, values))
         response = request.send(http, {"Authorization": f"Bearer {token}"} if token else None)
         response.get_data()
         response.close()
