@@ -90,8 +90,15 @@ class ApiClient(db.Model, ClientMixin):
 
     def check_client_secret(self, client_secret: str) -> bool:
         from ..auth.passwords import verify_password
+        from ..core.transactions import release
 
-        return self.active and verify_password(self.secret_hash, client_secret or "")
+        if not self.active:
+            return False
+        # Argon2 is deliberately slow CPU work: nothing is written yet, so the transaction
+        # that read the client ends first (no SQLite write lock held while it runs); the
+        # token is then saved in a transaction of its own.
+        release()
+        return verify_password(self.secret_hash, client_secret or "")
 
     def check_endpoint_auth_method(self, method: str, endpoint: str) -> bool:
         return method in ("client_secret_basic", "client_secret_post")

@@ -160,3 +160,20 @@ def test_the_quota_holds_across_application_instances(api, make_test_app):
         for n in range(6)
     ]
     assert statuses == [200, 200, 200, 200, 429, 429]
+
+
+def test_the_secret_is_checked_outside_any_transaction(api, client, monkeypatch):
+    """Argon2 is slow on purpose: no transaction (no SQLite write lock) while it runs."""
+    from rcp_app.auth import passwords
+
+    caller = api()
+    seen = []
+    real = passwords.verify_password
+
+    def watched(stored, given):
+        seen.append(db.session().in_transaction())
+        return real(stored, given)
+
+    monkeypatch.setattr(passwords, "verify_password", watched)
+    assert request_token(client, caller.client_id, caller.secret).status_code == 200
+    assert seen == [False]
