@@ -47,6 +47,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     from .core.converters import register_converters
     from .decisions import operations as _decisions  # noqa: F401  (signal receivers: core/signals.py)
     from .delivery import subscriptions  # noqa: F401  (signal receivers: core/signals.py)
+    from .followups import subscriptions as _followups  # noqa: F401  (signal receivers)
     from .meetings import operations as _meetings  # noqa: F401  (signal receivers: core/signals.py)
 
     register_converters(app)  # before any route: ``<int:…>`` ids are ASCII and bounded
@@ -76,8 +77,10 @@ def create_app(overrides: dict | None = None) -> Flask:
     from .directory.views import bp as directory_bp
     from .fhir.views import bp as fhir_bp
     from .fiches.views import bp as fiches_bp
+    from .followups.views import bp as followups_bp
     from .main.views import bp as main_bp
     from .patients.views import bp as patients_bp
+    from .pps.views import bp as pps_bp
     from .privacy.exceptional import bp as exceptional_access_bp
     from .privacy.views import bp as privacy_bp
     from .reports.views import bp as reports_bp
@@ -100,7 +103,9 @@ def create_app(overrides: dict | None = None) -> Flask:
         decisions_bp,
         fiches_bp,
         fhir_bp,
+        pps_bp,
         delivery_bp,
+        followups_bp,
         exceptional_access_bp,
         privacy_bp,
         reports_bp,

@@ -24,6 +24,7 @@ from .demo.loader import DEMO_PASSWORD, database_is_empty, demo_accounts, load_d
 from .extensions import db
 from .fiches.cli import export_command, verify_command
 from .fiches.signature.seal import ensure_test_pki, sealer, trust_roots
+from .followups.cli import followups_cli
 from .hl7.cli import hl7_cli
 from .reports.cli import indicators_command
 from .terminology.builtin import load_builtin
@@ -173,4 +174,5 @@ def register_cli(app: Flask) -> None:
     rcp_cli.add_command(indicators_command)
     rcp_cli.add_command(api_cli)
     rcp_cli.add_command(hl7_cli)
+    rcp_cli.add_command(followups_cli)
     app.cli.add_command(rcp_cli)

@@ -31,6 +31,8 @@ from .directory.models import (  # noqa: F401
     RcpValidator,
 )
 from .fiches.models import Fiche, FicheDocument, FicheVersion  # noqa: F401
+from .followups.models import FollowUp  # noqa: F401
 from .meetings.models import AgendaItem, MeetingSession, Notification  # noqa: F401
 from .patients.models import Patient  # noqa: F401
+from .pps.models import CarePlan, CarePlanDocument, CarePlanVersion  # noqa: F401
 from .terminology.models import Concept, ValueSet  # noqa: F401

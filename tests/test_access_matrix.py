@@ -23,8 +23,9 @@ import re
 import pytest
 
 from rcp_app.access.guards import CAPABILITIES
+from tests.followups.support import follow_up_for
 from tests.support.access_routes import api_operations, is_api_rule, public_api_routes
-from tests.support.factories import PASSWORD, stored_fiche_version
+from tests.support.factories import PASSWORD, stored_care_plan, stored_fiche_version
 
 ROLES = ("anonymous", "admin", "coordinator", "physician", "gp", "dpo")
 
@@ -279,10 +280,38 @@ MATRIX: list[tuple[str, str, str, dict[str, int]]] = [
     ("fiches.download_cda", "GET", "/fiches/{fiche}/v1.xml", only(200, *CLINICAL)),
     ("fhir.download", "GET", "/fiches/{fiche}/v1.fhir.json", only(200, *CLINICAL)),
     ("fiches.amend", "GET", "/fiches/{fiche}/avenant", only(403)),
+    # The care programme: the world's fiche has one (its draft under amendment). The dummy form
+    # carries no version: saving, amending and validating answer 409 to those who may, and the
+    # secretariat may draft but not sign (403).
+    ("pps.for_fiche", "GET", "/fiches/{fiche}/pps", only(302, *CLINICAL)),
+    ("pps.for_fiche", "POST", "/fiches/{fiche}/pps", only(302, *CLINICAL)),
+    ("pps.edit", "GET", "/pps/{care_plan}/modifier", only(200, *CLINICAL)),
+    ("pps.edit", "POST", "/pps/{care_plan}/modifier", only(409, *CLINICAL)),
+    ("pps.validate", "POST", "/pps/{care_plan}/valider", only(409, "physician")),
+    ("pps.amend", "POST", "/pps/{care_plan}/mise-a-jour", only(409, *CLINICAL)),
+    (
+        "pps.cancel_amendment",
+        "POST",
+        "/pps/{care_plan}/mise-a-jour/abandon",
+        only(409, *CLINICAL),
+    ),
+    ("pps.detail", "GET", "/pps/{care_plan}", only(200, *CLINICAL)),
+    ("pps.download_pdf", "GET", "/pps/{care_plan}/v1.pdf", only(200, *CLINICAL)),
+    ("pps.download_cda", "GET", "/pps/{care_plan}/v1.xml", only(200, *CLINICAL)),
+    ("pps.print_pdf", "GET", "/pps/{care_plan}/v1/imprimer", only(200, *CLINICAL)),
     ("fiches.amend", "POST", "/fiches/{fiche}/avenant", only(403)),
     # The public verification page (no code given: the form again with the message).
     ("fiches.verify", "GET", "/verifier", same_for_all(200)),
     ("fiches.verify", "POST", "/verifier", same_for_all(200)),
+    # Follow-ups (rcp_app/followups): clinical roles; the world's physician is the referring
+    # physician and its coordinator runs the RCP. No version in the dummy form: 409; a pending
+    # follow-up is no deviation: the re-presentation is refused (message, back to the page).
+    ("followups.index", "GET", "/suivis", only(200, *CLINICAL)),
+    ("followups.unrecorded", "GET", "/suivis/sans-suivi", only(200, *CLINICAL)),
+    ("followups.of_fiche", "GET", "/suivis/fiche/{fiche}", only(302, *CLINICAL)),
+    ("followups.record", "GET", "/suivis/{follow_up}", only(200, *CLINICAL)),
+    ("followups.record", "POST", "/suivis/{follow_up}", only(409, *CLINICAL)),
+    ("followups.represent", "POST", "/suivis/{follow_up}/representer", only(302, *CLINICAL)),
     # Delivery: the coordinators' dashboard, the GP's inbox (this GP has no patient: 404 on a
     # fiche), the development mailbox (not in production).
     ("delivery.dashboard", "GET", "/diffusion", only(200, "coordinator")),
@@ -724,11 +753,21 @@ def _fiche_world(app, make, session_id: int, physician=None) -> dict:
             next_attempt_at=utcnow(),
             created_at=utcnow(),
         )
-        db.session.add_all([decision, fiche, version, transmission])
+        plan, plan_version = stored_care_plan(
+            fiche,
+            validator.id,
+            document_id="3f6b1d2e-8a4c-4b7d-9e10-2c3d4e5f6a70",
+            pdf=b"%PDF-1.7 matrix pps",
+        )
+        db.session.add_all([decision, fiche, version, transmission, plan, plan_version])
+        follow_up = follow_up_for(fiche, item_row.case)
+        db.session.add(follow_up)
         db.session.commit()
         return {
+            "care_plan": plan.id,
             "fiche": fiche.id,
             "fiche_item": item.id,
+            "follow_up": follow_up.id,
             "transmission": transmission.id,
             "decision": decision.id,
         }

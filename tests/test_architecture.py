@@ -23,9 +23,11 @@ The feature layers, lowest first (``LAYERS`` below); a package imports only pack
     attendance                    who was present, quorum
     decisions                     the FRCP decision
     fiches                        signed documents (cda/, signature/)
-    fhir                          a signed fiche version as a FHIR R4 document Bundle
+    fhir, pps                     a signed fiche version as a FHIR R4 document Bundle; the
+                                  patient's care programme (PPS: CDA CANCER-PPS, patient PDF)
     delivery                      outbox, messages, the GP's inbox
-    hl7                           the HL7 v2 identity feed (MLLP listener, ADT A28/A31/A40)
+    hl7, followups                the HL7 v2 identity feed (MLLP listener, ADT A28/A31/A40);
+                                  what became of each proposal (closed loop, reminders)
     admin                         accounts, the audit log
     reports                       activity and quality indicators, their exports and report
     api                           /api/v1 for hospital systems: OAuth clients, resources, webhooks
@@ -166,9 +168,9 @@ LAYERS = [
     {"attendance"},
     {"decisions"},
     {"fiches"},
-    {"fhir"},
+    {"fhir", "pps"},
     {"delivery"},
-    {"hl7"},
+    {"hl7", "followups"},
     {"admin"},
     {"reports"},
     {"api"},

@@ -28,8 +28,9 @@ from rcp_app.extensions import db
 from tests.api.conftest import api  # noqa: F401 (a fixture)
 from tests.api.examples import EXAMPLES, Context
 from tests.api.examples import world as api_world
+from tests.followups.support import follow_up_for
 from tests.support.access_routes import api_operations, is_api_rule, rolled_back
-from tests.support.factories import PASSWORD, stored_fiche_version
+from tests.support.factories import PASSWORD, stored_care_plan, stored_fiche_version
 
 # Flask's own static files: CSS and JS, nothing about patients.
 UNMARKED = {"static"}
@@ -158,6 +159,26 @@ VISITS: dict[str, list[Visit]] = {
     "fiches.amend": [
         get("physician", "/fiches/{fiche}/avenant", "p1"),
         post("physician", "/fiches/{fiche}/avenant", {"expected_version": "1", "reason": ""}, "p1"),
+    ],
+    # The care programme: case 1's fiche has none yet (the opening page); a second fiche of
+    # patient 1, referred by « referrer », has one being amended.
+    "pps.for_fiche": [get("coordinator", "/fiches/{fiche}/pps", "p1")],
+    "pps.edit": [
+        get("referrer", "/pps/{care_plan}/modifier", "p1"),
+        post("referrer", "/pps/{care_plan}/modifier", {"version": "0"}, "p1"),  # stale
+    ],
+    "pps.validate": [post("referrer", "/pps/{care_plan}/valider", {"version": "0"}, "p1")],
+    "pps.detail": [get("coordinator", "/pps/{care_plan}", "p1")],
+    "pps.download_pdf": [get("coordinator", "/pps/{care_plan}/v1.pdf", "p1")],
+    "pps.download_cda": [get("coordinator", "/pps/{care_plan}/v1.xml", "p1")],
+    "pps.print_pdf": [get("referrer", "/pps/{care_plan}/v1/imprimer", "p1")],
+    # Follow-ups: case 1's fiche has one, overdue (« sans suivi »); its RCP's secretariat
+    # records it (the refused POST: no outcome chosen).
+    "followups.index": [get("coordinator", "/suivis", "p1")],
+    "followups.unrecorded": [get("coordinator", "/suivis/sans-suivi", "p1")],
+    "followups.record": [
+        get("coordinator", "/suivis/{follow_up}", "p1"),
+        post("coordinator", "/suivis/{follow_up}", {"state": "", "version": "1"}, "p1"),
     ],
     "delivery.dashboard": [get("coordinator", "/diffusion?etat=all", "p1")],
     "delivery.gp_inbox": [get("gp", "/boite", "p1")],
@@ -389,8 +410,12 @@ def _world(app, make, tmp_path) -> dict:
             )
         )
         db.session.add_all([decision, fiche, version, transmission])
+        follow_up = follow_up_for(fiche, case1)
+        db.session.add(follow_up)
+        referrer, care_plan_id = _care_plan(make, rcp.id, p1.id)
         db.session.commit()
         fiche_id = fiche.id
+        follow_up_id = follow_up.id
         session_version = db.session.get(MeetingSession, session.id).version
         assert db.session.get(Rcp, rcp.id).coordinator_id == coordinating.id
     from email.message import EmailMessage
@@ -415,6 +440,8 @@ def _world(app, make, tmp_path) -> dict:
         "draft": draft.id,
         "attachment": attachment.id,
         "fiche": fiche_id,
+        "follow_up": follow_up_id,
+        "care_plan": care_plan_id,
         "message": stored.name,
         "users": {
             "coordinator": coordinator,
@@ -422,6 +449,7 @@ def _world(app, make, tmp_path) -> dict:
             "gp": gp,
             "dpo": make.user(role="dpo"),
             "outsider": outsider,
+            "referrer": referrer,
         },
         "names": {"p1": "AUDITEUR", "p2": "CONTROLEUR"},
         "p1_ipp": p1.ipp,
@@ -436,6 +464,50 @@ def _world(app, make, tmp_path) -> dict:
             "ins_oid": p1.ins_oid,
         },
     }
+
+
+def _care_plan(make, rcp_id: int, patient_id: int):
+    """A second signed fiche of the patient, whose referring physician (« referrer ») is
+    amending its care programme; (that user, the programme's id). Inside the world's app
+    context, committed by the caller."""
+    from rcp_app.decisions.models import Decision
+    from rcp_app.fiches.models import Fiche
+
+    referring = make.professional(last_name="Référente")
+    referrer = make.user(role="physician", professional_id=referring.id)
+    session_id = make.session(rcp_id, status="closed").id  # one case per patient and session
+    case = make.submitted_case(
+        rcp_id=rcp_id,
+        session_id=session_id,
+        patient_id=patient_id,
+        status="scheduled",
+        requester_id=referring.id,
+    )
+    item = make.agenda_item(session_id, case.id)
+    decision = Decision(
+        item_id=item.id, state="validated", outcome="discussed", updated_at=utcnow()
+    )
+    fiche = Fiche(
+        set_id="5b9e3f7a-1c2d-4e8f-a6b7-c8d9e0f1a2b5",
+        decision=decision,
+        case_id=case.id,
+        patient_id=patient_id,
+        session_id=session_id,
+        created_at=utcnow(),
+    )
+    version = stored_fiche_version(
+        fiche,
+        referrer.id,
+        code="K7QF-3MZP-9TXF",
+        document_id="0d4a2c1e-6f0b-4c8e-9a53-2b1e7f3c9d12",
+        pdf=b"%PDF-1.7 audit 2",
+    )
+    plan, plan_version = stored_care_plan(
+        fiche, referrer.id, document_id="3f6b1d2e-8a4c-4b7d-9e10-2c3d4e5f6a71", pdf=b"%PDF pps"
+    )
+    db.session.add_all([decision, fiche, version, plan, plan_version])
+    db.session.flush()
+    return referrer, plan.id
 
 
 def _last_seq(app) -> int:

@@ -32,6 +32,8 @@ from rcp_app.cases.models import Case
 from rcp_app.core.timeutil import utcnow
 from rcp_app.directory.models import RcpMember
 from rcp_app.extensions import db
+from tests.followups.support import follow_up_of
+from tests.pps.support import stored_plan_of
 from tests.support.access_routes import (
     build_url,
     is_api_rule,
@@ -68,6 +70,12 @@ WHO: dict[tuple[str, str], frozenset[str]] = {
     ("attendance.add", "POST"): COORDINATION,
     ("fiches.amend", "GET"): VALIDATORS,
     ("fiches.amend", "POST"): VALIDATORS,
+    ("followups.record", "POST"): EDITORS,
+    # The care programme: drafted by the case's authors and secretariat, signed by its
+    # physicians (the door lets physicians only into the signature).
+    ("pps.edit", "GET"): EDITORS,
+    ("pps.edit", "POST"): EDITORS,
+    ("pps.validate", "POST"): frozenset({"R", "Q"}),
     # Opening an exceptional access: physicians only; those of the team are sent to the record.
     ("access.exceptional_access", "GET"): frozenset({"R", "Q", "M", "V", "K", "A", "O"}),
     ("access.exceptional_access", "POST"): frozenset({"R", "Q", "M", "V", "K", "A", "O"}),
@@ -93,6 +101,9 @@ LIST_QUERIES: dict[str, tuple[str, ...]] = {
     "delivery.dashboard": ("?etat=all", f"?etat=all&patient={PATIENT_NAME}"),
     "privacy.patients": (f"?q={PATIENT_NAME}",),
     "access.exceptional_review_list": ("", "?etat=all"),
+    # P's follow-up is overdue: its referring physician's list, the RCP's « sans suivi ».
+    "followups.index": ("",),
+    "followups.unrecorded": ("", "?rcp={rcp}"),
     # The cases behind a statistic: the world's session is two weeks ahead.
     "reports.cases": (f"?population=presented&{STATS_PERIOD}",),
     "reports.cases_csv": (f"?population=presented&{STATS_PERIOD}",),
@@ -119,7 +130,15 @@ def _errors_as_statuses(app, monkeypatch):
 @pytest.fixture
 def world(app, make, tmp_path, monkeypatch):
     monkeypatch.setitem(app.config, "RCP_MAILBOX_DIR", str(tmp_path))
-    return add_patient(app, make, base_world(make), tmp_path)
+    return _with_follow_up(app, add_patient(app, make, base_world(make), tmp_path))
+
+
+def _with_follow_up(app, world):
+    """P's fiche is stored as rows: its follow-up (overdue) and its care programme are added
+    the same way."""
+    world.ids["follow_up"] = follow_up_of(app, world["fiche"])
+    world.ids["care_plan"] = stored_plan_of(app, world["fiche"])
+    return world
 
 
 def door_roles(endpoint: str, method: str) -> set[str] | None:
@@ -372,7 +391,7 @@ def test_lists_and_counts_leave_out_patients_outside_the_team(app, make, tmp_pat
         for endpoint, url in list_urls(app, world.ids, with_patient=False)
         if endpoint not in IDENTITY_SEARCHES
     }
-    add_patient(app, make, world, tmp_path)
+    _with_follow_up(app, add_patient(app, make, world, tmp_path))
     failures = []
     lists = list_urls(app, world.ids, with_patient=True)
     assert lists, "no list route: the route table was not read"

@@ -32,6 +32,7 @@ from rcp_app.fiches import operations as fiche_ops
 from rcp_app.fiches.models import Fiche
 from rcp_app.meetings.models import AgendaItem
 from tests.fiches.support import build_world
+from tests.pps.support import plan_world
 from tests.support.factories import PASSWORD
 from tests.support.html_forms import form_values
 from tests.test_hostile_crawler import Crawl, _follow_links, _visit_every_get_route, _world
@@ -43,6 +44,7 @@ NOT_CRAWLED = {
     "macros.html": "the macros themselves",
     "auth/totp.html": "needs a pending first factor: tests/test_auth.py",
     "fiches/amend.html": "needs the RCP's coordinating physician: test_the_amendment_form below",
+    "pps/edit.html": "needs the case's referring physician: test_the_care_plan_form below",
 }
 _FIELD_MACRO = re.compile(
     r"\b(field|field_errors|code_field|text_field|input_field|select_field)\("
@@ -282,6 +284,35 @@ def test_the_amendment_form(app, make, client):
     assert reason.attrs["aria-invalid"] == "true"
     (described,) = reason.attrs["aria-describedby"].split()
     assert " ".join(page.ids[described].text.split()) == message
+
+
+def test_the_care_plan_form(app, make, client):
+    """A refused care programme lists each field's message at the top, linked to its field
+    (row fields included)."""
+    world = plan_world(app, make)
+    client.post("/connexion", data={"username": world.requester_username, "password": PASSWORD})
+    opened = client.post(f"/fiches/{world.fiche_id}/pps", data={"_": "1"})
+    url = urlsplit(opened.headers["Location"]).path  # the draft's form
+    form = client.get(url).get_data(as_text=True)
+    assert "data-error-summary" not in form
+    values = {
+        **form_values(form, "version"),
+        "treatment_rows-0-planned_start": "30/02/2027",
+        "nurse_name": "Infirmière",
+        "nurse_phone": "12",
+        "action": "save",
+    }
+    response = client.post(url, data=values)
+    assert response.status_code == 400
+    page = parse(response.get_data(as_text=True))
+    assert page.summary is not None and "Il y a un problème" in page.summary.text
+    targets = dict(page.links)
+    assert set(targets) == {"treatment_rows-0-planned_start", "nurse_phone"}, targets
+    for target, message in targets.items():
+        control = page.ids[target]
+        assert control.attrs["aria-invalid"] == "true"
+        (described,) = control.attrs["aria-describedby"].split()
+        assert " ".join(page.ids[described].text.split()) == message
 
 
 def test_an_attachment_refusal_is_in_the_summary(app, make, login, client):

@@ -163,6 +163,8 @@ def _world(app, make) -> list[dict]:
         "rcp_id": rcp.id,
         "user_id": make.user(role="physician").id,
         "fiche_id": fiche["fiche"],
+        "follow_up_id": fiche["follow_up"],
+        "plan_id": fiche["care_plan"],
         "version": 1,
         "transmission_id": fiche["transmission"],
         "attachment_id": make.attachment(draft.id, draft.created_by_id).id,

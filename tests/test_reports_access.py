@@ -12,6 +12,7 @@ from rcp_app.decisions.models import Decision
 from rcp_app.extensions import db
 from rcp_app.reports import drill
 from tests.support.factories import PASSWORD
+from tests.test_reports_followups import FollowUps
 
 PAST = utcnow().replace(microsecond=0) - timedelta(days=3)
 PERIOD = (
@@ -176,11 +177,23 @@ def test_the_report_issues_a_fixed_number_of_queries(app, make):
                 event.remove(db.engine, "before_cursor_execute", listener)
         return len(seen)
 
+    follow_ups = FollowUps(app, make)
     first = make.rcp(name="RCP Une")
     _presented(app, make, first, "UNPATIENT")
+    follow_ups.add(first, PAST)
     small = statements()
+    # More RCPs, cases and follow-ups of every kind (the closed-loop section included).
+    outcomes = (
+        ("started_as_proposed", {"option_rank": 0, "started_on": PAST.date()}),
+        ("started_other", {"deviation_reason": "other", "started_on": PAST.date(),
+                           "other_treatment": "Radiothérapie"}),
+        ("not_started", {"deviation_reason": "patient_choice"}),
+        ("lost", {}),
+    )  # fmt: skip
     for index in range(3):
         rcp = make.rcp(name=f"RCP Plus {index}")
         for minutes in range(4):
             _presented(app, make, rcp, f"PLUS{index}X{minutes}", minutes=minutes)
+        for state, fields in outcomes:
+            follow_ups.add(rcp, PAST, state, **fields)
     assert statements() == small

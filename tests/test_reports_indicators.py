@@ -582,6 +582,25 @@ EXPECTED_FIGURES = {
     "dcc.delivered_record": (2, 0),
     # Q1: c2's version 1 to the GP, c4 to the DCC (C's c13 is out of scope); Q4: q2 to the GP.
     "dcc.failed": (2, 1),
+    # No follow-up in this world (tests/test_reports_followups.py counts them): nothing
+    # validated, no share, no delay.
+    **{f"followups.{key}": (0, 0) for key in ("validated", "recorded", "pending", "overdue")},
+    **{
+        f"followups.{key}": (None, None)
+        for key in (
+            "implemented",
+            "implemented_first",
+            "implemented_alternative",
+            "started_other",
+            "not_started",
+            "lost",
+            "deceased",
+            "delay_proposed.median",
+            "delay_proposed.p90",
+            "delay_other.median",
+            "delay_other.p90",
+        )
+    },  # fmt: skip
 }
 
 EXPECTED_TABLES = {
@@ -651,6 +670,12 @@ EXPECTED_TABLES = {
         ("Médecin traitant", 7, 4, 1, 1),  # ack c1 c4 c5 c7, sent c2v2 c4 c8; c2v1; c6
         ("Dossier médical partagé", 2, 0, 0, 0),  # c2v2 c7
     ),
+    "followups.delays": (
+        ("Validation → début du traitement proposé", 0, None, None),
+        ("Validation → début d'un autre traitement", 0, None, None),
+    ),
+    "followups.deviation_reasons": (),
+    "followups.by_rcp": (),
 }
 # The columns of monthly_by_organ: the organs by decreasing count.
 MONTHLY_ORGAN_COLUMNS = ("Mois", "sein", "Colon-Rectum-Anus", "Non renseigné")
@@ -796,6 +821,23 @@ EXPECTED_POPULATIONS = {
     "guideline": 8,  # of quality.guideline
     "has_level1": 5,  # of has.level1
     "has_level2": 3,  # of has.level2
+    # No follow-up in this world.
+    **dict.fromkeys(
+        (
+            "followup",
+            "followup_recorded",
+            "followup_pending",
+            "followup_overdue",
+            "followup_as_proposed",
+            "followup_first",
+            "followup_alternative",
+            "followup_other",
+            "followup_not_started",
+            "followup_lost",
+            "followup_deceased",
+        ),
+        0,
+    ),  # fmt: skip
 }
 
 

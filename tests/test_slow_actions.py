@@ -21,6 +21,7 @@ from rcp_app.extensions import db
 from rcp_app.fiches import operations as fiche_ops
 from rcp_app.fiches.models import Fiche
 from rcp_app.meetings.models import AgendaItem
+from rcp_app.pps import operations as pps_ops
 from tests.fiches.support import build_world
 from tests.support.factories import PASSWORD
 from tests.test_hostile_crawler import Crawl, _follow_links, _visit_every_get_route, _world
@@ -55,22 +56,29 @@ def test_the_list_names_every_view_that_renders_or_signs_a_pdf(app):
         "fiches.validate",
         "fiches.validate_all",
         "fiches.amend",
+        "pps.validate",
     }
 
 
 class _Targets(HTMLParser):
-    """Every form (action, method, attributes) and link (href, attributes) of a page."""
+    """Every form (action, method, attributes), submit button sending its form elsewhere
+    (formaction: the button's attributes) and link (href, attributes) of a page."""
 
     def __init__(self, base: str):
         super().__init__(convert_charrefs=True)
         self.base = base
         self.found: list[tuple[str, str, dict]] = []  # (method, path, attributes)
+        self.form_method = "GET"
 
     def handle_starttag(self, tag, attrs):
         attrs = {k: (v if v is not None else "") for k, v in attrs}
         if tag == "form":
             action = urljoin(self.base, attrs.get("action") or self.base)
-            method = (attrs.get("method") or "get").upper()
+            self.form_method = (attrs.get("method") or "get").upper()
+            self.found.append((self.form_method, urlsplit(action).path, attrs))
+        elif tag == "button" and attrs.get("formaction"):
+            action = urljoin(self.base, attrs["formaction"])
+            method = (attrs.get("formmethod") or self.form_method).upper()
             self.found.append((method, urlsplit(action).path, attrs))
         elif tag == "a" and attrs.get("href"):
             href = urljoin(self.base, attrs["href"])
@@ -88,15 +96,19 @@ def _endpoint(adapter, method: str, path: str) -> str | None:
 
 def _signing_world(app, make) -> dict:
     """A session with a ready decision, and one with a signed fiche (each needs its RCP's
-    coordinating physician)."""
+    coordinating physician) whose care programme its referring physician is drafting."""
     ready = build_world(app, make)
     signed = build_world(app, make)
     with app.app_context():
         item = db.session.get(AgendaItem, signed.item_id)
         fiche_ops.validate(item, db.session.get(User, signed.validator_user_id))
         db.session.commit()
-        fiche_id = db.session.scalar(select(Fiche.id).where(Fiche.case_id == signed.case_id))
-    return {"ready": ready, "signed": signed, "fiche_id": fiche_id}
+        fiche = db.session.scalar(select(Fiche).where(Fiche.case_id == signed.case_id))
+        referrer = make.user(role="physician", professional_id=fiche.case.requester_id)
+        plan = pps_ops.open_plan(fiche, db.session.get(User, referrer.id))
+        db.session.commit()
+        ids = {"fiche_id": fiche.id, "plan_id": plan.id, "referrer": referrer.username}
+    return {"ready": ready, "signed": signed, **ids}
 
 
 def test_every_form_and_link_to_a_slow_action_carries_its_attributes(app, make):
@@ -111,6 +123,7 @@ def test_every_form_and_link_to_a_slow_action_carries_its_attributes(app, make):
                 "item_id": w.item_id,
                 "case_id": w.case_id,
                 "fiche_id": world["fiche_id"],
+                "plan_id": world["plan_id"],
             }
         )
     adapter = app.url_map.bind("rcp.test")
@@ -121,6 +134,7 @@ def test_every_form_and_link_to_a_slow_action_carries_its_attributes(app, make):
         ("coordinator", None),
         ("physician", world["ready"].validator_username),
         ("physician", world["signed"].validator_username),
+        ("physician", world["referrer"]),
     ]
     for role, username in users:
         crawl = Crawl(app.test_client(), role)

@@ -300,8 +300,8 @@ def record_ids_among(user, patient_ids, now: datetime | None = None) -> set[int]
 
 
 def transmission_condition(user, transmissions=None):
-    """The deliveries a coordinator follows: those of the RCPs they run (a fiche of one of its
-    cases, a notice of one of its sessions or cases)."""
+    """The deliveries a coordinator follows: those of the RCPs they run (a fiche or a care
+    programme (PPS) of one of its cases, a notice of one of its sessions or cases)."""
     transmissions = transmissions if transmissions is not None else _table("transmissions")
     if getattr(user, "role", None) != "coordinator":
         return false()
@@ -312,6 +312,13 @@ def transmission_condition(user, transmissions=None):
         select(versions.c.id)
         .join(fiches, fiches.c.id == versions.c.fiche_id)
         .join(cases, cases.c.id == fiches.c.case_id)
+        .where(cases.c.rcp_id.in_(rcp_ids))
+    )
+    plan_versions, plans = _table("care_plan_versions"), _table("care_plans")
+    care_plan_versions = (
+        select(plan_versions.c.id)
+        .join(plans, plans.c.id == plan_versions.c.care_plan_id)
+        .join(cases, cases.c.id == plans.c.case_id)
         .where(cases.c.rcp_id.in_(rcp_ids))
     )
     session_notices = (
@@ -326,6 +333,7 @@ def transmission_condition(user, transmissions=None):
     )
     return or_(
         transmissions.c.fiche_version_id.in_(fiche_versions),
+        transmissions.c.care_plan_version_id.in_(care_plan_versions),
         transmissions.c.notification_id.in_(union(session_notices, case_notices)),
     )
 

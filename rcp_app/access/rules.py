@@ -212,7 +212,7 @@ _RULES: dict[tuple[str, str], Callable[..., bool]] = {
     **{
         (action, kind): _via_case(action)
         for action in ("view", "edit")
-        for kind in ("agenda_items", "fiches")
+        for kind in ("agenda_items", "fiches", "care_plans", "follow_ups")
     },
     ("view", "decisions"): lambda u, d: sees_case(u, d.item.case),
     ("edit", "decisions"): lambda u, d: sees_case(u, d.item.case),

@@ -306,6 +306,12 @@ SLOW_ACTIONS = {
         "Valider et signer l'avenant ? La nouvelle version remplacera la version en vigueur.",
     ),
     "fiches.preview": SlowAction("GET", "Génération de l'aperçu…"),
+    "pps.validate": SlowAction(
+        "POST",
+        "Signature du programme en cours…",
+        "Valider et signer le programme personnalisé de soins ? Il sera figé, signé et envoyé "
+        "au médecin traitant et au DCC ; il ne changera plus que par une mise à jour.",
+    ),
     "fiches.verify": SlowAction("POST", "Vérification en cours…"),
     "meetings.agenda_pdf": SlowAction("GET", "Génération du PDF…"),
     "reports.annual_report": SlowAction("GET", "Génération du rapport annuel…"),

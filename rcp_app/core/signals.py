@@ -30,6 +30,19 @@ fiche_transmissions = _signals.signal("fiche-transmissions")
 # with recipient= (a Professional) and patient_id=. The outbox queues its e-mail.
 notification_recorded = _signals.signal("notification-recorded")
 
+# pps -> delivery: a care programme (PPS) version was signed and stored; sender: the
+# CarePlanVersion, with case=, rcp=, now=. The outbox queues its transmissions (GP, DCC, DMP).
+care_plan_signed = _signals.signal("care-plan-signed")
+
+# pps -> delivery: where were the versions of this care programme sent? sender: the CarePlan;
+# receivers return lists of rows, as for fiche_transmissions.
+care_plan_transmissions = _signals.signal("care-plan-transmissions")
+
+# delivery -> followups: the delivery worker starts a cycle; sender: the worker's name, with
+# now=. Receivers queue what has fallen due (the follow-up reminders) in their own short
+# transaction; an exception is logged by the worker and does not stop the deliveries.
+delivery_cycle = _signals.signal("delivery-cycle")
+
 # meetings -> decisions: a session is about to be closed; sender: the MeetingSession. A
 # receiver raises a DomainError (Conflict) to refuse the closing.
 session_closing = _signals.signal("session-closing")

@@ -15,6 +15,7 @@ NAVIGATION = [
     ("patients.index", "Patients", {"coordinator", "physician"}),
     ("cases.index", "Dossiers RCP", {"coordinator", "physician"}),
     ("meetings.index", "Séances", {"coordinator", "physician"}),
+    ("followups.index", "Suivis", {"coordinator", "physician"}),
     ("delivery.dashboard", "Diffusion", {"coordinator"}),
     ("reports.page", "Statistiques", {"coordinator", "physician"}),
     ("delivery.gp_inbox", "Fiches RCP de mes patients", {"gp"}),

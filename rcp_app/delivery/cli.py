@@ -11,8 +11,9 @@ from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy.exc import DBAPIError
 
-from ..core import audit_anchor
+from ..core import audit_anchor, signals
 from ..core.resilience import is_unavailable
+from ..core.timeutil import utcnow
 from ..extensions import db
 from ..fiches.signature.seal import sealer
 from . import receipts, worker
@@ -66,6 +67,7 @@ def _take_back(name: str, started: bool) -> None:
 
 
 def _one_pass(name: str, batch: int) -> None:
+    _announce_cycle(name)
     imported = receipts.import_folder(Path(current_app.config["RCP_MDN_DIR"]))
     for file_name, outcome in imported:
         click.echo(f"Accusé {file_name} : {outcome.detail}")
@@ -82,6 +84,21 @@ def _one_pass(name: str, batch: int) -> None:
         if report.claimed < batch:
             break
     _checkpoint_if_due()
+
+
+def _announce_cycle(name: str) -> None:
+    """Higher packages queue what has fallen due (the follow-up reminders), each in its own
+    transaction, so that this pass sends it; their failure never stops the deliveries."""
+    try:
+        signals.send(signals.delivery_cycle, name, now=utcnow())
+    except Exception as error:  # noqa: BLE001  (logged; the deliveries go on)
+        click.echo(
+            f"ALERTE : les tâches d'avant passage ont échoué ({type(error).__name__}) ; la "
+            "diffusion continue.",
+            err=True,
+        )
+    finally:
+        db.session.remove()
 
 
 def _checkpoint_if_due() -> None:

@@ -26,6 +26,7 @@ from ..meetings.models import MeetingSession, Notification
 from ..meetings.operations import local_to_utc
 from ..patients.models import Patient
 from ..patients.operations import search_statement
+from ..pps.models import CarePlan, CarePlanVersion
 from .models import ROLES, Transmission
 
 STATES = {
@@ -195,11 +196,13 @@ def statement(values: dict, now: datetime) -> Select:
     elif state in ("failed", "pending", "sent", "acknowledged"):
         stmt = stmt.where(Transmission.status == state)
     if values.get("rcp_id") is not None or values.get("session_id") is not None:
-        # A fiche's session, or a notification's: the two kinds of messages.
+        # A fiche's session (a care programme's is its fiche's), or a notification's.
         session_id = func.coalesce(Fiche.session_id, Notification.session_id)
         stmt = (
             stmt.outerjoin(FicheVersion, FicheVersion.id == Transmission.fiche_version_id)
-            .outerjoin(Fiche, Fiche.id == FicheVersion.fiche_id)
+            .outerjoin(CarePlanVersion, CarePlanVersion.id == Transmission.care_plan_version_id)
+            .outerjoin(CarePlan, CarePlan.id == CarePlanVersion.care_plan_id)
+            .outerjoin(Fiche, Fiche.id == func.coalesce(FicheVersion.fiche_id, CarePlan.fiche_id))
             .outerjoin(Notification, Notification.id == Transmission.notification_id)
         )
         if values.get("session_id") is not None:

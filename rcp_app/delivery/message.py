@@ -9,11 +9,13 @@ travels in the signed PDF and the CDA.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime
 
-from .xdm import PARIS, TYPE_CODE, as_utc, build_xdm_zip, qualified_ins
+from .xdm import FRCP, PARIS, DocumentProfile, as_utc, build_xdm_zip, qualified_ins
 
 XDM_FILE_NAME = "IHE_XDM.ZIP"
 PATIENT_WORDS = {  # (noun, past participle of naître) by administrative sex
@@ -55,7 +57,9 @@ def _physician(person: dict) -> str:
     return f"{title}{person['first_name']} {person['last_name'].upper()}"
 
 
-def message_body(snapshot: dict) -> str:
+def message_body(snapshot: dict, follow_up_url: str | None = None) -> str:
+    """``follow_up_url``: where the referring physician says what became of the proposal
+    (their copy only; rcp_app/followups)."""
     document, rcp = snapshot["document"], snapshot["rcp"]
     signer = snapshot["people"]["legal_authenticator"]
     validated = datetime.fromisoformat(snapshot["decision"]["validated_at"])
@@ -83,6 +87,14 @@ def message_body(snapshot: dict) -> str:
         "",
         "Pour vérifier l'authenticité de la fiche, saisissez le code de vérification"
         f" {document['verification_code']} sur {document['verification_url']}",
+    ]
+    if follow_up_url:
+        lines += [
+            "",
+            "Après la réunion, indiquez ce qui a été fait pour ce patient (traitement commencé,"
+            f" modifié ou non commencé) : {follow_up_url}",
+        ]
+    lines += [
         "",
         "Ce message vous est adressé par messagerie sécurisée de santé (MSSanté) ;"
         " il contient des données de santé à caractère personnel.",
@@ -90,6 +102,20 @@ def message_body(snapshot: dict) -> str:
         f"Secrétariat de la {rcp['name']} — {snapshot['custodian']['name']}",
     ]
     return "\n".join(lines) + "\n"
+
+
+@dataclass(frozen=True)
+class Mail:
+    """What the e-mail says of the document it carries, and the archive's profile: a fiche
+    (``FICHE_MAIL``) or a care programme (pps_message.PPS_MAIL)."""
+
+    subject: Callable[[dict], str]
+    body: Callable[[dict], str]
+    pdf_name: Callable[[dict], str]
+    profile: DocumentProfile
+
+
+FICHE_MAIL = Mail(message_subject, message_body, pdf_file_name, FRCP)
 
 
 def build_message(
@@ -106,27 +132,29 @@ def build_message(
     product_reference: str | None = None,
     archive: bytes | None = None,
     intended_recipient: dict | None = None,
+    mail: Mail = FICHE_MAIL,
 ) -> EmailMessage:
-    """The e-mail of a fiche; product_reference is the convergence number for X-MSS-NIL.
-    ``archive``: the IHE_XDM.ZIP of this message if already built; otherwise it is built here,
-    addressed to ``intended_recipient`` (xdm.intended_recipient; by default the To address)."""
+    """The e-mail of a fiche (or of the document ``mail`` describes); product_reference is the
+    convergence number for X-MSS-NIL. ``archive``: the IHE_XDM.ZIP of this message if already
+    built; otherwise it is built here, addressed to ``intended_recipient``
+    (xdm.intended_recipient; by default the To address)."""
     message = EmailMessage()
     message["From"] = sender
     message["To"] = recipient
-    message["Subject"] = message_subject(snapshot)
+    message["Subject"] = mail.subject(snapshot)
     message["Date"] = format_datetime(as_utc(submission_time).astimezone(PARIS))
     message["Message-ID"] = message_id
     if read_receipt_to:
         message["Disposition-Notification-To"] = read_receipt_to  # RFC 8098 read receipt
     # Référentiel socle MSSanté #2 §3.8: the CDA type carried in the IHE_XDM archive and
     # whether that archive holds a qualified INS (O/N).
-    message["X-MSS-CODECDA"] = TYPE_CODE[0]
+    message["X-MSS-CODECDA"] = mail.profile.type_code[0]
     message["X-MSS-INS"] = "O" if qualified_ins(snapshot) else "N"
     if product_reference:
         message["X-MSS-NIL"] = product_reference
-    message.set_content(message_body(snapshot), charset="utf-8", cte="quoted-printable")
+    message.set_content(mail.body(snapshot), charset="utf-8", cte="quoted-printable")
     message.add_attachment(
-        pdf, maintype="application", subtype="pdf", filename=pdf_file_name(snapshot)
+        pdf, maintype="application", subtype="pdf", filename=mail.pdf_name(snapshot)
     )
     if archive is None:
         archive = build_xdm_zip(
@@ -136,6 +164,7 @@ def build_message(
             source_oid=source_oid,
             recipient=intended_recipient or {"address": recipient, "person": None},
             message_id=message_id,
+            profile=mail.profile,
         )
     message.add_attachment(archive, maintype="application", subtype="zip", filename=XDM_FILE_NAME)
     for part in message.iter_parts():

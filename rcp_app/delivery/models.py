@@ -28,6 +28,10 @@ KINDS = {
     "case_postponed": "Dossier reporté",
     "case_refused": "Dossier refusé",
     "agenda_published": "Ordre du jour publié",
+    "pps": "Programme personnalisé de soins signé",
+    # The referring physician's reminder that a proposal's follow-up is due (followups/):
+    # its text is fixed when it is queued (``payload``), like a webhook's body.
+    "followup_reminder": "Rappel : suivi d'une proposition de RCP",
 }
 ROLES = {
     "dcc": "DCC régional",
@@ -66,6 +70,12 @@ class Transmission(db.Model):
             "channel <> 'webhook' OR (subscription_id IS NOT NULL AND payload IS NOT NULL)",
             name="webhook_has_subscription",
         ),
+        CheckConstraint(
+            "kind <> 'pps' OR care_plan_version_id IS NOT NULL", name="pps_has_version"
+        ),
+        CheckConstraint(
+            "kind <> 'followup_reminder' OR payload IS NOT NULL", name="reminder_has_payload"
+        ),
         # The worker's question: which pending transmissions are due?
         Index("ix_transmissions_due", "status", "next_attempt_at"),
     )
@@ -84,6 +94,9 @@ class Transmission(db.Model):
     )
     notification_id: Mapped[int | None] = mapped_column(
         ForeignKey("notifications.id", ondelete="RESTRICT"), index=True
+    )
+    care_plan_version_id: Mapped[int | None] = mapped_column(
+        ForeignKey("care_plan_versions.id", ondelete="RESTRICT"), index=True
     )
     # A foreign key so that merging two patients (patients/merge.py) moves it with the rest.
     patient_id: Mapped[int | None] = mapped_column(
@@ -110,6 +123,7 @@ class Transmission(db.Model):
     professional = relationship("Professional")
     fiche_version = relationship("FicheVersion")
     notification = relationship("Notification")
+    care_plan_version = relationship("CarePlanVersion")
 
     __mapper_args__ = {"version_id_col": version}
 

@@ -4,19 +4,22 @@ published agenda carries its PDF and .ics)."""
 
 from __future__ import annotations
 
+import json
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from email.message import EmailMessage
 from email.utils import format_datetime as rfc5322_date
+from functools import partial
 
 from flask import current_app
 
 from ..core.timeutil import format_date, to_paris
 from ..core.transactions import release
 from ..extensions import db
-from .message import build_message
+from .message import FICHE_MAIL, Mail, build_message, message_body
 from .models import Transmission
+from .pps_message import PPS_MAIL
 from .xdm import build_xdm_zip
 
 SUBJECTS = {
@@ -37,7 +40,7 @@ BODIES = {
 }
 
 
-def _initials(patient) -> str:
+def patient_initials(patient) -> str:
     """Initials and birth year only: a notification does not need the full identity."""
     return (
         f"{patient.birth_name[:1].upper()}. {patient.first_birth_first_name[:1].upper()}. "
@@ -48,7 +51,24 @@ def _initials(patient) -> str:
 def build_for(transmission: Transmission) -> EmailMessage:
     if transmission.kind == "fiche":
         return _fiche_message(transmission)
+    if transmission.kind == "pps":
+        return _document_message(transmission, transmission.care_plan_version, PPS_MAIL)
+    if transmission.kind == "followup_reminder":
+        return _payload_message(transmission)
     return _notification_message(transmission)
+
+
+def _payload_message(transmission: Transmission) -> EmailMessage:
+    """A message whose words were fixed when it was queued (outbox.enqueue_reminder)."""
+    words = json.loads(transmission.payload)
+    message = EmailMessage()
+    message["Subject"] = words["subject"]
+    message["From"] = current_app.config["RCP_MSSANTE_SENDER"]
+    message["To"] = transmission.recipient_address
+    message["Message-ID"] = transmission.message_id
+    message["Date"] = rfc5322_date(to_paris(transmission.created_at))
+    message.set_content(words["body"], charset="utf-8")
+    return message
 
 
 def intended_recipient(transmission: Transmission) -> dict:
@@ -73,9 +93,20 @@ def intended_recipient(transmission: Transmission) -> dict:
 
 
 def _fiche_message(transmission: Transmission) -> EmailMessage:
-    """Read what the message needs, end the transaction, then assemble it (CPU only)."""
+    mail = FICHE_MAIL
+    if transmission.recipient_role == "requester":
+        # The referring physician's copy asks what became of the proposal (rcp_app/followups).
+        public = current_app.config["RCP_PUBLIC_URL"].rstrip("/")
+        link = f"{public}/suivis/fiche/{transmission.fiche_version.fiche_id}"
+        mail = replace(FICHE_MAIL, body=partial(message_body, follow_up_url=link))
+    return _document_message(transmission, transmission.fiche_version, mail)
+
+
+def _document_message(transmission: Transmission, version, mail: Mail) -> EmailMessage:
+    """Read what the message needs, end the transaction, then assemble it (CPU only).
+    ``version``: the FicheVersion or CarePlanVersion sent (same reading interface)."""
     config = current_app.config
-    parts = _fiche_parts(transmission.fiche_version)
+    parts = _fiche_parts(version)
     recipient, message_id = transmission.recipient_address, transmission.message_id
     submission_time = transmission.created_at
     addressee = intended_recipient(transmission)
@@ -89,6 +120,7 @@ def _fiche_message(transmission: Transmission) -> EmailMessage:
         source_oid=config["RCP_OID_ROOT"],
         recipient=addressee,
         message_id=message_id,
+        profile=mail.profile,
     )
     return build_message(
         parts.snapshot,
@@ -102,6 +134,7 @@ def _fiche_message(transmission: Transmission) -> EmailMessage:
         read_receipt_to=config["RCP_MSSANTE_SENDER"],
         product_reference=config["RCP_MSSANTE_NIL"],
         archive=archive,
+        mail=mail,
     )
 
 
@@ -118,10 +151,10 @@ _PARTS_LOCK = threading.Lock()
 
 
 def _fiche_parts(version) -> FicheParts:
-    """What every recipient of one fiche version gets alike — the checked PDF and CDA, the
-    snapshot — read once per worker process, not once per message. The version's documents
-    are write-once, so the cache can never serve stale bytes; the digest of each document is
-    still checked whenever they are read from the database."""
+    """What every recipient of one fiche (or care programme) version gets alike — the checked
+    PDF and CDA, the snapshot — read once per worker process, not once per message. The
+    version's documents are write-once, so the cache can never serve stale bytes; the digest
+    of each document is still checked whenever they are read from the database."""
     # The version's random document UUID: unique across databases too (tests, restores).
     key = version.document_id
     with _PARTS_LOCK:
@@ -153,7 +186,7 @@ def _notification_message(transmission: Transmission) -> EmailMessage:
         "rcp": session.rcp.name,
         "when": format_date(session.starts_at),
         "when_long": documents.long_date_fr(session.starts_at),
-        "patient": _initials(case.patient) if case else "",
+        "patient": patient_initials(case.patient) if case else "",
         "reason": notification.reason or "non précisé",
     }
     config = current_app.config

@@ -4,11 +4,13 @@ A signed fiche version goes to: the regional DCC (address of the RCP, else of it
 establishment), the referring physician, the GP, each correspondent in copy, and — when
 ``RCP_DELIVER_TO_DMP`` is on — the patient's shared record (its own channel). A recipient
 without a usable address still gets a row, failed at once with the reason, so that the
-coordinators see it on the delivery dashboard instead of a silent gap.
+coordinators see it on the delivery dashboard instead of a silent gap. A signed care programme
+(PPS) version goes the same way to the DCC, the GP and the shared record (``enqueue_pps``).
 """
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 
 from flask import current_app
@@ -81,41 +83,57 @@ def fiche_recipients(case, rcp) -> list[tuple[str, str | None, Professional | No
 
 def enqueue_fiche(version, case, rcp, now: datetime | None = None) -> list[Transmission]:
     """One transmission per recipient of a newly signed fiche version."""
-    now = now or utcnow()
-    rows = []
-    for role, address, professional in fiche_recipients(case, rcp):
-        rows.append(
-            _row(
-                "fiche",
-                role,
-                address,
-                now,
-                message_id(
-                    "f", _short(version.document_id), role, professional.id if professional else 0
-                ),
-                fiche_version=version,
-                professional=professional,
-                patient_id=case.patient_id,
-            )
+    return _enqueue_document(
+        "fiche",
+        "f",
+        version,
+        fiche_recipients(case, rcp),
+        case,
+        now or utcnow(),
+        ("fiche", version.fiche_id),
+        fiche_version=version,
+    )
+
+
+def _enqueue_document(
+    kind: str, prefix: str, version, recipients, case, now: datetime, audited: tuple, **link
+) -> list[Transmission]:
+    """The rows of a signed document version (``link`` names it: fiche_version=,
+    care_plan_version=): one per recipient, plus the shared-record channel when it is on; the
+    Message-IDs derive from the version's document UUID, so they are stable and unique."""
+    short = _short(version.document_id)
+    rows = [
+        _row(
+            kind,
+            role,
+            address,
+            now,
+            message_id(prefix, short, role, professional.id if professional else 0),
+            professional=professional,
+            patient_id=case.patient_id,
+            **link,
         )
+        for role, address, professional in recipients
+    ]
     if current_app.config["RCP_DELIVER_TO_DMP"]:
         rows.append(
             _row(
-                "fiche",
+                kind,
                 "patient_record",
                 current_app.config["RCP_DMP_ADDRESS"],
                 now,
-                message_id("f", _short(version.document_id), "dmp"),
+                message_id(prefix, short, "dmp"),
                 channel="dmp",
-                fiche_version=version,
                 patient_id=case.patient_id,
+                **link,
             )
         )
     db.session.flush()
+    object_type, object_id = audited
     audit.record(
         "delivery.enqueue",
-        "fiche",
-        version.fiche_id,
+        object_type,
+        object_id,
         patient_id=case.patient_id,
         details={
             "version": version.version,
@@ -161,4 +179,42 @@ def enqueue_webhook(
         subscription_id=subscription_id,
         payload=payload,
         **fields,
+    )
+
+
+def enqueue_reminder(
+    key: str, professional: Professional, patient_id: int, subject: str, body: str, now: datetime
+) -> Transmission:
+    """A plain-text reminder to a professional (a follow-up falls due, followups/): its
+    subject and body are fixed here (``payload``), so that every retry sends the same words.
+    ``key`` makes its Message-ID (unique: the same reminder can never be queued twice)."""
+    return _row(
+        "followup_reminder",
+        "requester",
+        professional.mssante_address,
+        now,
+        message_id("r", key),
+        professional=professional,
+        patient_id=patient_id,
+        payload=json.dumps({"subject": subject, "body": body}, ensure_ascii=False),
+    )
+
+
+PPS_ROLES = ("dcc", "gp")
+
+
+def enqueue_pps(version, case, rcp, now: datetime | None = None) -> list[Transmission]:
+    """A newly signed care programme (PPS) version goes to the regional DCC and the GP, as
+    their fiche did (same addresses, same failed rows when one is missing; no GP row when the
+    case has none), and to the patient's shared record when that channel is on. The patient
+    receives it from the physician; the requester and the correspondents wrote it."""
+    return _enqueue_document(
+        "pps",
+        "p",
+        version,
+        [r for r in fiche_recipients(case, rcp) if r[0] in PPS_ROLES],
+        case,
+        now or utcnow(),
+        ("care_plan", version.care_plan_id),
+        care_plan_version=version,
     )

@@ -32,6 +32,7 @@ from ..extensions import db
 from ..fiches import operations as fiche_ops
 from ..fiches.models import Fiche, FicheVersion
 from ..fiches.views import document_response
+from ..pps.models import CarePlan, CarePlanVersion
 from . import access, filters, inbox, mailbox_files, worker
 from .models import Transmission
 
@@ -62,6 +63,9 @@ def dashboard():
             joinedload(Transmission.fiche_version)
             .joinedload(FicheVersion.fiche)
             .joinedload(Fiche.patient),
+            joinedload(Transmission.care_plan_version)
+            .joinedload(CarePlanVersion.care_plan)
+            .joinedload(CarePlan.patient),
             joinedload(Transmission.professional),
         )
     )

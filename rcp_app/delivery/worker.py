@@ -220,12 +220,23 @@ def current_address(transmission: Transmission) -> str:
     """The recipient's address as the directory gives it today (it may have been corrected)."""
     if transmission.professional is not None:
         return (transmission.professional.mssante_address or "").strip()
-    if transmission.recipient_role == "dcc" and transmission.fiche_version is not None:
-        rcp = transmission.fiche_version.fiche.session.rcp
-        return (rcp.dcc_address or rcp.establishment.dcc_address or "").strip()
+    if transmission.recipient_role == "dcc":
+        rcp = _document_rcp(transmission)
+        if rcp is not None:
+            return (rcp.dcc_address or rcp.establishment.dcc_address or "").strip()
     if transmission.recipient_role == "patient_record":
         return (current_app.config["RCP_DMP_ADDRESS"] or "").strip()
     return transmission.recipient_address
+
+
+def _document_rcp(transmission: Transmission):
+    """The RCP whose fiche the transmission carries, or whose fiche the care programme
+    (PPS) it carries implements; None for a notification."""
+    if transmission.fiche_version is not None:
+        return transmission.fiche_version.fiche.session.rcp
+    if transmission.care_plan_version is not None:
+        return transmission.care_plan_version.care_plan.fiche.session.rcp
+    return None
 
 
 def _send_one(

@@ -1,4 +1,4 @@
-"""IHE XDM package (ITI TF-2b 3.32, Distribute Document Set on Media) of a signed fiche.
+"""IHE XDM package (ITI TF-2b 3.32, Distribute Document Set on Media) of a signed document.
 
 MSSanté carries structured documents as an ``IHE_XDM.ZIP`` attachment: the CDA R2 document, its
 XDS metadata (an ebRIM SubmitObjectsRequest in ``METADATA.XML``), a ``README.TXT`` and an
@@ -10,6 +10,10 @@ fiche version alone, is the same in every archive of that version.
 
 Coded values follow the CI-SIS XDS value sets (JDV_J02, J04, J06, J07, J08 and the ANS formatCode
 list); the mapping CDA header -> XDS metadata follows the ANS "volet partage de documents".
+What depends on the kind of document (its type, class and format codes, titles, wording, service
+start time) comes from a ``DocumentProfile``: the FRCP one (``FRCP``) is every builder's default;
+the care programme's is in pps_message.py. The snapshot keys read here otherwise (document,
+custodian, patient, people.author / legal_authenticator) have the same shape in both.
 """
 
 from __future__ import annotations
@@ -91,6 +95,53 @@ LEGACY_FACILITY_TYPE = ("SA01", "1.2.250.1.71.4.2.4", "Etablissement public de s
 # JDV_J59-ContentTypeCode-DMP (TRE_R209-TypeActivite): activity that led to the submission.
 CONTENT_TYPE_CODE = ("07", "1.2.250.1.213.2.2", "Consultation Soins Externes")
 LANGUAGE = "fr-FR"
+
+
+class DocumentProfile:
+    """What the archive says of the kind of document it carries: here the FRCP, the default of
+    every builder below. A subclass describes another CI-SIS volet (pps_message.py)."""
+
+    type_code = TYPE_CODE
+    class_code = CLASS_CODE
+    format_code = FORMAT_CODE
+    readme_heading = "Archive IHE XDM — fiche de réunion de concertation pluridisciplinaire (RCP)"
+    metadata_contents = "métadonnées XDS (IHE ITI, lot de soumission et fiche)"
+    cda_contents = "fiche RCP au format CDA R2 (CI-SIS, volet FRCP)"
+    index_link = "Fiche RCP (document CDA R2, volet FRCP)"
+
+    def title(self, snapshot: dict) -> str:
+        return f"{snapshot['document']['title']} – {snapshot['rcp']['name']}"
+
+    def description(self, snapshot: dict) -> str:
+        return f"Envoi de la fiche RCP par {snapshot['custodian']['name']}"
+
+    def service_start(self, snapshot: dict) -> str:
+        """serviceStartTime: when the act the document reports began (the RCP session)."""
+        return snapshot["session"]["starts_at"]
+
+    def readme_facts(self, snapshot: dict, sent_at: str) -> list[str]:
+        return [
+            f"RCP : {snapshot['rcp']['name']}, séance du {_session_date(snapshot)}",
+            f"Fiche validée et signée par : {signer_name(snapshot)}",
+            f"Version de la fiche : {snapshot['document']['version']}",
+            f"Envoyée le : {sent_at} (heure de Paris)",
+        ]
+
+    def verification(self, snapshot: dict) -> list[str]:
+        """README lines on checking the signed PDF (only fiches have a verification code)."""
+        document = snapshot["document"]
+        return [
+            "Vérification de l'authenticité de la version PDF signée :",
+            f"  code {document['verification_code']} sur {document['verification_url']}",
+            "",
+        ]
+
+    def index_summary(self, snapshot: dict) -> str:
+        version = snapshot["document"]["version"]
+        return f"fiche de la séance du {_session_date(snapshot)}\n(version {version})"
+
+
+FRCP = DocumentProfile()
 
 
 def qualified_ins(snapshot: dict) -> dict | None:
@@ -269,10 +320,6 @@ def _author(parent, ids, scheme: str, target: str, snapshot: dict) -> None:
         _slot(node, "authorTelecommunication", f"^^Internet^{person['mssante']}")
 
 
-def _title(snapshot: dict) -> str:
-    return f"{snapshot['document']['title']} – {snapshot['rcp']['name']}"
-
-
 def _facility_type(snapshot: dict) -> tuple:
     declared = snapshot["custodian"].get("facility_type")
     if declared:
@@ -299,7 +346,7 @@ def _source_patient_info(snapshot: dict) -> list[str]:
 
 
 def _submission_set(
-    objects, ids: _Ids, snapshot: dict, submission_time, source_oid, recipient
+    objects, ids: _Ids, snapshot: dict, submission_time, source_oid, recipient, profile
 ) -> None:
     target = ids.submission_set
     package = _rim(
@@ -308,8 +355,8 @@ def _submission_set(
     _slot(package, "submissionTime", xds_time(submission_time))
     if recipient:
         _slot(package, "intendedRecipient", intended_recipient(recipient))
-    _name(package, _title(snapshot))
-    _name(package, f"Envoi de la fiche RCP par {snapshot['custodian']['name']}", "Description")
+    _name(package, profile.title(snapshot))
+    _name(package, profile.description(snapshot), "Description")
     _author(package, ids, Scheme.SS_AUTHOR, target, snapshot)
     _classification(
         package, ids, Scheme.SS_CONTENT_TYPE, target, CONTENT_TYPE_CODE, "contentTypeCode"
@@ -343,7 +390,7 @@ def _submission_set(
     )
 
 
-def _document_entry(objects, ids: _Ids, snapshot: dict, cda: bytes) -> None:
+def _document_entry(objects, ids: _Ids, snapshot: dict, cda: bytes, profile) -> None:
     target = ids.document
     entry = _rim(
         objects,
@@ -358,20 +405,20 @@ def _document_entry(objects, ids: _Ids, snapshot: dict, cda: bytes) -> None:
     _slot(entry, "hash", hashlib.sha1(cda, usedforsecurity=False).hexdigest())
     _slot(entry, "languageCode", LANGUAGE)
     _slot(entry, "legalAuthenticator", xcn(snapshot["people"]["legal_authenticator"]))
-    _slot(entry, "serviceStartTime", xds_time(snapshot["session"]["starts_at"]))
+    _slot(entry, "serviceStartTime", xds_time(profile.service_start(snapshot)))
     _slot(entry, "size", str(len(cda)))
     _slot(entry, "sourcePatientId", ipp_cx(snapshot))
     _slot(entry, "sourcePatientInfo", *_source_patient_info(snapshot))
     _slot(entry, "URI", CDA_FILE_NAME)
-    _name(entry, _title(snapshot))
+    _name(entry, profile.title(snapshot))
     _author(entry, ids, Scheme.DE_AUTHOR, target, snapshot)
     codes = (
-        (Scheme.DE_CLASS, CLASS_CODE, "classCode"),
+        (Scheme.DE_CLASS, profile.class_code, "classCode"),
         (Scheme.DE_CONFIDENTIALITY, CONFIDENTIALITY_CODE, "confidentialityCode"),
-        (Scheme.DE_FORMAT, FORMAT_CODE, "formatCode"),
+        (Scheme.DE_FORMAT, profile.format_code, "formatCode"),
         (Scheme.DE_FACILITY_TYPE, _facility_type(snapshot), "healthcareFacilityTypeCode"),
         (Scheme.DE_PRACTICE_SETTING, PRACTICE_SETTING_CODE, "practiceSettingCode"),
-        (Scheme.DE_TYPE, TYPE_CODE, "typeCode"),
+        (Scheme.DE_TYPE, profile.type_code, "typeCode"),
     )
     for scheme, code, label in codes:
         _classification(entry, ids, scheme, target, code, label)
@@ -433,15 +480,16 @@ def build_metadata(
     source_oid: str,
     recipient: dict | None = None,
     message_id: str | None = None,
+    profile: DocumentProfile = FRCP,
 ) -> bytes:
     """METADATA.XML: one submission set (addressed to ``recipient``, see intended_recipient;
-    its ids derived from ``message_id``) holding the fiche's document entry, and for an
-    amendment the replacement of the previous version's entry."""
+    its ids derived from ``message_id``) holding the document's entry, and for an amendment
+    the replacement of the previous version's entry."""
     ids = _Ids(snapshot["document"]["id"], submission_time, message_id)
     root = etree.Element(f"{{{LCM}}}SubmitObjectsRequest", nsmap=NSMAP)
     objects = _rim(root, "RegistryObjectList")
-    _submission_set(objects, ids, snapshot, submission_time, source_oid, recipient)
-    _document_entry(objects, ids, snapshot, cda)
+    _submission_set(objects, ids, snapshot, submission_time, source_oid, recipient, profile)
+    _document_entry(objects, ids, snapshot, cda, profile)
     _membership(objects, ids)
     _replacement(objects, ids, snapshot)
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
@@ -451,47 +499,43 @@ def _session_date(snapshot: dict) -> str:
     return datetime.fromisoformat(snapshot["session"]["starts_at"]).strftime("%d/%m/%Y")
 
 
-def _signer(snapshot: dict) -> str:
+def signer_name(snapshot: dict) -> str:
     person = snapshot["people"]["legal_authenticator"]
     title = f"{person['title']} " if person.get("title") else ""
     return f"{title}{person['first_name']} {person['last_name'].upper()}"
 
 
-def build_readme(snapshot: dict, *, submission_time: datetime) -> bytes:
+def build_readme(
+    snapshot: dict, *, submission_time: datetime, profile: DocumentProfile = FRCP
+) -> bytes:
     """README.TXT (required by XDM): who sent the archive and what it holds, in French."""
     custodian = snapshot["custodian"]
-    document = snapshot["document"]
     sent_at = as_utc(submission_time).astimezone(PARIS).strftime("%d/%m/%Y à %H:%M")
     lines = [
-        "Archive IHE XDM — fiche de réunion de concertation pluridisciplinaire (RCP)",
+        profile.readme_heading,
         "",
         f"Émetteur : {custodian['name']} ({custodian.get('city') or 'ville non renseignée'}),"
         f" FINESS {custodian['finess']}",
-        f"RCP : {snapshot['rcp']['name']}, séance du {_session_date(snapshot)}",
-        f"Fiche validée et signée par : {_signer(snapshot)}",
-        f"Version de la fiche : {document['version']}",
-        f"Envoyée le : {sent_at} (heure de Paris)",
+        *profile.readme_facts(snapshot, sent_at),
         "",
         "Contenu :",
         f"  {INDEX_ENTRY}  page d'accueil (ouvrir dans un navigateur)",
         f"  {README_ENTRY}  ce fichier",
-        f"  {METADATA_ENTRY}  métadonnées XDS (IHE ITI, lot de soumission et fiche)",
-        f"  {CDA_ENTRY}  fiche RCP au format CDA R2 (CI-SIS, volet FRCP)",
+        f"  {METADATA_ENTRY}  {profile.metadata_contents}",
+        f"  {CDA_ENTRY}  {profile.cda_contents}",
         "",
-        "Vérification de l'authenticité de la version PDF signée :",
-        f"  code {document['verification_code']} sur {document['verification_url']}",
-        "",
+        *profile.verification(snapshot),
         "Produit par l'application RCP (logiciel rcp-app), conformément au profil IHE XDM.",
     ]
     return ("\r\n".join(lines) + "\r\n").encode("utf-8")
 
 
-def build_index(snapshot: dict) -> bytes:
+def build_index(snapshot: dict, profile: DocumentProfile = FRCP) -> bytes:
     """INDEX.HTM (required by XDM): a page linking the document and the README."""
-    title = html.escape(_title(snapshot))
+    title = html.escape(profile.title(snapshot))
     custodian = html.escape(snapshot["custodian"]["name"])
-    session = html.escape(_session_date(snapshot))
-    version = snapshot["document"]["version"]
+    summary = html.escape(profile.index_summary(snapshot))
+    link = html.escape(profile.index_link)
     page = f"""<!DOCTYPE html>
 <html lang="fr">
 <head>
@@ -500,10 +544,9 @@ def build_index(snapshot: dict) -> bytes:
 </head>
 <body>
 <h1>{title}</h1>
-<p>Archive IHE XDM envoyée par {custodian} : fiche de la séance du {session}
-(version {version}).</p>
+<p>Archive IHE XDM envoyée par {custodian} : {summary}.</p>
 <ul>
-<li><a href="{CDA_ENTRY}">Fiche RCP (document CDA R2, volet FRCP)</a></li>
+<li><a href="{CDA_ENTRY}">{link}</a></li>
 <li><a href="{METADATA_ENTRY}">Métadonnées XDS</a></li>
 <li><a href="{README_ENTRY}">Lisez-moi</a></li>
 </ul>
@@ -526,11 +569,13 @@ def build_xdm_zip(
     source_oid: str,
     recipient: dict | None = None,
     message_id: str | None = None,
+    profile: DocumentProfile = FRCP,
 ) -> bytes:
-    """IHE_XDM.ZIP of a fiche: metadata, CDA, README.TXT and INDEX.HTM, reproducibly zipped."""
+    """IHE_XDM.ZIP of a document (a fiche unless ``profile`` says otherwise): metadata, CDA,
+    README.TXT and INDEX.HTM, reproducibly zipped."""
     contents = {
-        README_ENTRY: build_readme(snapshot, submission_time=submission_time),
-        INDEX_ENTRY: build_index(snapshot),
+        README_ENTRY: build_readme(snapshot, submission_time=submission_time, profile=profile),
+        INDEX_ENTRY: build_index(snapshot, profile),
         METADATA_ENTRY: build_metadata(
             snapshot,
             cda,
@@ -538,6 +583,7 @@ def build_xdm_zip(
             source_oid=source_oid,
             recipient=recipient,
             message_id=message_id,
+            profile=profile,
         ),
         CDA_ENTRY: cda,
     }

@@ -180,6 +180,10 @@ class RcpForm(BaseForm):
     deadline_hours = IntegerField(
         "Délai d'inscription (heures avant la séance)", default=48, validators=[InputRequired()]
     )
+    # Optional: a form posted without it keeps the RCP's delay (the operation's default).
+    follow_up_days = IntegerField(
+        "Délai de suivi des propositions (jours)", default=30, validators=[Optional()]
+    )
     required_specialty_codes = SelectMultipleField(
         "Spécialités exigées pour le quorum", render_kw={"size": 8}
     )

@@ -92,6 +92,9 @@ class Rcp(db.Model):
         CheckConstraint("deadline_hours >= 0", name="deadline_non_negative"),
         CheckConstraint("min_specialties >= 1", name="min_specialties_positive"),
         CheckConstraint("weekday IS NULL OR (weekday >= 0 AND weekday <= 6)", name="weekday_range"),
+        CheckConstraint(
+            "follow_up_days >= 1 AND follow_up_days <= 365", name="follow_up_days_range"
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -125,6 +128,9 @@ class Rcp(db.Model):
     notes: Mapped[str] = mapped_column(Text, default="")
     # DCC address for this RCP's fiches, when it differs from its establishment's.
     dcc_address: Mapped[str | None] = mapped_column(String(254))
+    # Days after a fiche's validation within which the referring physician records what became
+    # of the proposal (followups/); a reminder is sent once they have passed.
+    follow_up_days: Mapped[int] = mapped_column(default=30, server_default="30")
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column()
     version: Mapped[int] = mapped_column(default=1)

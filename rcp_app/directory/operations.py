@@ -91,9 +91,13 @@ RCP_FIELDS = (
     "capacity",
     "deadline_hours",
     "min_specialties",
+    "follow_up_days",
     "notes",
     "active",
 )
+
+# Days after a fiche's validation within which its proposal's follow-up is expected.
+FOLLOW_UP_DAYS = 30
 
 STALE_MESSAGE = (
     "{what} a été modifié{e} entre-temps par un autre utilisateur. Rechargez la "
@@ -164,6 +168,15 @@ def _int_in_range(values: dict, name: str, low: int, high: int, message: str) ->
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
         raise DomainError(message, field=name)
     return value
+
+
+def _follow_up_days(values: dict, current: Rcp | None):
+    """The value given, else the RCP's own (a caller that does not name it changes nothing),
+    else the default of a new RCP."""
+    given = values.get("follow_up_days")
+    if given is not None:
+        return given
+    return current.follow_up_days if current is not None else FOLLOW_UP_DAYS
 
 
 def _concept_codes(value_set: str) -> set[str]:
@@ -483,6 +496,13 @@ def _rcp_values(values: dict, current: Rcp | None) -> tuple[dict, list[str]]:
             1,
             20,
             "Le nombre minimal de spécialités distinctes doit être compris entre 1 et 20.",
+        ),
+        "follow_up_days": _int_in_range(
+            {"follow_up_days": _follow_up_days(values, current)},
+            "follow_up_days",
+            1,
+            365,
+            "Le délai de suivi des propositions doit être compris entre 1 et 365 jours.",
         ),
         "notes": (values.get("notes") or "").strip()[:4000],
         "active": bool(values.get("active")),

@@ -126,34 +126,23 @@ class DocumentAltered(Conflict):
     """A stored fiche document whose bytes no longer match their digest."""
 
 
-class FicheDocument(db.Model):
-    """The bytes of one document of a version: the signed PDF, or the CDA it embeds."""
-
-    __tablename__ = "fiche_documents"
-    __table_args__ = (
-        UniqueConstraint("version_id", "kind"),
-        CheckConstraint("kind IN ('pdf', 'cda')", name="kind_known"),
-        CheckConstraint("size_bytes > 0", name="size_positive"),
-    )
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    version_id: Mapped[int] = mapped_column(ForeignKey("fiche_versions.id", ondelete="RESTRICT"))
-    kind: Mapped[str] = mapped_column(String(3))
-    sha256: Mapped[str] = mapped_column(String(64), index=True)
-    size_bytes: Mapped[int] = mapped_column()
-    # Read through ``content`` only: every read re-checks the bytes against their digest.
-    _content: Mapped[bytes] = mapped_column("content", LargeBinary)
-
-    version: Mapped[FicheVersion] = relationship(back_populates="documents")
+class DigestCheckedBytes:
+    """The bytes of a signed document, read through ``content`` only: every read re-checks
+    them against the SHA-256 written with them (fiche and care programme documents alike).
+    The class declares ``sha256``, ``kind``, ``version_id`` and the ``content`` column as
+    ``_content``."""
 
     @property
     def content(self) -> bytes:
-        """The stored bytes; refused (``DocumentAltered``) if they no longer match the SHA-256
-        written with them. Downloads, the GP inbox, deliveries and exports all read here."""
+        """The stored bytes; refused (``DocumentAltered``) if they no longer match their
+        SHA-256. Downloads, the GP inbox, deliveries and exports all read here."""
         data = self._content
         if hashlib.sha256(data).hexdigest() != self.sha256:
             log.error(
-                "fiche version %s: stored %s does not match its SHA-256", self.version_id, self.kind
+                "%s of version %s: stored %s does not match its SHA-256",
+                self.__tablename__,
+                self.version_id,
+                self.kind,
             )
             raise DocumentAltered(
                 "Le document enregistré ne correspond plus à son empreinte : il n'est pas servi. "
@@ -170,14 +159,53 @@ class FicheDocument(db.Model):
         return DOCUMENT_KINDS[self.kind]
 
 
-def _refuse_update(*_args):
-    raise RuntimeError("Une fiche signée est immuable : modification interdite.")
+def document_rows(model, contents: dict[str, bytes], **fields) -> list:
+    """One ``model`` row per (kind, bytes), with its SHA-256 and size."""
+    return [
+        model(
+            kind=kind,
+            sha256=hashlib.sha256(content).hexdigest(),
+            size_bytes=len(content),
+            content=content,
+            **fields,
+        )
+        for kind, content in contents.items()
+    ]
 
 
-def _refuse_delete(*_args):
-    raise RuntimeError("Une fiche signée est immuable : suppression interdite.")
+class FicheDocument(DigestCheckedBytes, db.Model):
+    """The bytes of one document of a version: the signed PDF, or the CDA it embeds."""
+
+    __tablename__ = "fiche_documents"
+    __table_args__ = (
+        UniqueConstraint("version_id", "kind"),
+        CheckConstraint("kind IN ('pdf', 'cda')", name="kind_known"),
+        CheckConstraint("size_bytes > 0", name="size_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("fiche_versions.id", ondelete="RESTRICT"))
+    kind: Mapped[str] = mapped_column(String(3))
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    size_bytes: Mapped[int] = mapped_column()
+    _content: Mapped[bytes] = mapped_column("content", LargeBinary)
+
+    version: Mapped[FicheVersion] = relationship(back_populates="documents")
 
 
-for _model in (FicheVersion, FicheDocument):
-    event.listen(_model, "before_update", _refuse_update)
-    event.listen(_model, "before_delete", _refuse_delete)
+def write_once(*models, what: str) -> None:
+    """The ORM refuses to update or delete rows of ``models`` (the database refuses too:
+    triggers of migrations 0009 and 0018)."""
+
+    def refuse_update(*_args):
+        raise RuntimeError(f"{what} est immuable : modification interdite.")
+
+    def refuse_delete(*_args):
+        raise RuntimeError(f"{what} est immuable : suppression interdite.")
+
+    for model in models:
+        event.listen(model, "before_update", refuse_update)
+        event.listen(model, "before_delete", refuse_delete)
+
+
+write_once(FicheVersion, FicheDocument, what="Une fiche signée")

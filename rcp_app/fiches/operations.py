@@ -34,7 +34,7 @@ from ..meetings.models import AgendaItem, MeetingSession
 from ..terminology.builtin import QUORUM_REACHED
 from . import snapshot
 from .cda import build_cda
-from .models import Fiche, FicheDocument, FicheVersion
+from .models import Fiche, FicheDocument, FicheVersion, document_rows
 from .pdf import render_pdf
 from .signature import seal
 
@@ -250,16 +250,8 @@ def _store(fiche: Fiche, draft: Draft, documents: Documents, user, item) -> Fich
         signer=seal.sealer().certificate_subject[:300],
     )
     db.session.add(row)
-    for kind, content in (("pdf", documents.pdf), ("cda", documents.cda)):
-        db.session.add(
-            FicheDocument(
-                version=row,
-                kind=kind,
-                sha256=sha256(content),
-                size_bytes=len(content),
-                content=content,
-            )
-        )
+    contents = {"pdf": documents.pdf, "cda": documents.cda}
+    db.session.add_all(document_rows(FicheDocument, contents, version=row))
     db.session.flush()
     # The delivery outbox queues the transmissions, in this transaction (core/signals.py).
     signals.send(signals.fiche_signed, row, case=item.case, rcp=item.session.rcp, now=draft.now)

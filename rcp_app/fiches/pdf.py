@@ -20,6 +20,7 @@ from ..patients.models import IDENTITY_STATUSES, SEXES
 PDF_VARIANT = "pdf/a-3b"
 PROGRESSION_LABELS = {"local": "locale", "regional": "régionale", "distant": "à distance"}
 CDA_NAME = "fiche-rcp-cda.xml"
+CDA_DESCRIPTION = "Fiche RCP au format CDA R2 (CI-SIS volet FRCP 2022.01)"
 
 
 def fr_date(value: str | None) -> str:
@@ -121,7 +122,14 @@ def render_pdf(snapshot: dict, cda: bytes | None) -> bytes:
     return render_html_pdf(fiche_html(snapshot), cda)
 
 
-def render_html_pdf(html: str, cda: bytes | None) -> bytes:
+def render_html_pdf(
+    html: str,
+    cda: bytes | None,
+    *,
+    cda_name: str = CDA_NAME,
+    cda_description: str = CDA_DESCRIPTION,
+) -> bytes:
+    """Any document of ours as PDF/A-3b; the PPS (pps/pdf.py) names its own CDA file."""
     from weasyprint import Attachment
 
     attachments = []
@@ -129,8 +137,8 @@ def render_html_pdf(html: str, cda: bytes | None) -> bytes:
         attachments.append(
             Attachment(
                 string=cda,
-                name=CDA_NAME,
-                description="Fiche RCP au format CDA R2 (CI-SIS volet FRCP 2022.01)",
+                name=cda_name,
+                description=cda_description,
                 relationship="Alternative",
                 url_fetcher=no_network_fetcher(),
             )

@@ -33,7 +33,7 @@ def day(value: date | None) -> str | None:
     return value.isoformat() if value else None
 
 
-class _Concepts:
+class Concepts:
     """Coded values {"code", "system", "label", "display"} looked up once per (value set, code).
 
     ``label`` is what people read (the PDF); ``display`` is the official value set's
@@ -79,7 +79,7 @@ def _establishment(establishment: Establishment | None) -> dict | None:
     return {"name": establishment.name, "finess": establishment.finess}
 
 
-def person(professional: Professional | None, concepts: _Concepts) -> dict | None:
+def person(professional: Professional | None, concepts: Concepts) -> dict | None:
     if professional is None:
         return None
     return {
@@ -93,7 +93,7 @@ def person(professional: Professional | None, concepts: _Concepts) -> dict | Non
     }
 
 
-def _patient(patient) -> dict:
+def patient_identity(patient) -> dict:
     return {
         "birth_name": patient.birth_name,
         "birth_first_names": patient.birth_first_names,
@@ -120,7 +120,7 @@ def _report(text: str, author: str, when: date | None) -> dict | None:
     return {"text": text, "author": author or "", "date": day(when)}
 
 
-def _tumour(tumour, concepts: _Concepts) -> dict:
+def _tumour(tumour, concepts: Concepts) -> dict:
     stage = None
     if tumour.stage_group:
         stage = {
@@ -158,7 +158,7 @@ def _biomarker(row) -> dict:
     return {"code": row.code, "label": label, "value": row.value, "value_label": value_label}
 
 
-def _case(case, concepts: _Concepts) -> dict:
+def _case(case, concepts: Concepts) -> dict:
     ps = case.performance_status
     return {
         "id": case.id,
@@ -208,7 +208,7 @@ def _case(case, concepts: _Concepts) -> dict:
     }
 
 
-def _decision(decision, outcome: str, validated_at: datetime, concepts: _Concepts) -> dict:
+def _decision(decision, outcome: str, validated_at: datetime, concepts: Concepts) -> dict:
     guideline = None
     if decision.guideline_name:
         guideline = {
@@ -246,7 +246,7 @@ def _decision(decision, outcome: str, validated_at: datetime, concepts: _Concept
     }
 
 
-def _people(case, session, validator: Professional, concepts: _Concepts) -> dict:
+def _people(case, session, validator: Professional, concepts: Concepts) -> dict:
     attendances = session_attendances(session)
     members = [a.professional for a in attendances if a.quorum_member]
     others = [a.professional for a in attendances if not a.quorum_member]
@@ -282,7 +282,7 @@ def build(
     """The snapshot of a decision being validated (read-only; no audit row)."""
     case, session = item.case, item.session
     rcp = session.rcp
-    concepts = _Concepts()
+    concepts = Concepts()
     outcome = decision.outcome if decision.outcome in CASE_STATUS_OF_OUTCOME else item.mode
     config = current_app.config
     establishment = rcp.establishment
@@ -328,7 +328,7 @@ def build(
             "starts_at": instant(session.starts_at),
             "place": session.place or "",
         },
-        "patient": _patient(case.patient),
+        "patient": patient_identity(case.patient),
         "case": _case(case, concepts),
         "people": _people(case, session, validator, concepts),
         "decision": _decision(decision, outcome, validated_at, concepts),

@@ -25,6 +25,7 @@ SUMMARY_KEYS = (
     "quality.guideline",
     "has.level1",
     "dcc.fiches",
+    "followups.implemented",
 )
 UNIT_SUFFIXES = {"%": " %", "j": " j", "min": " min"}
 MISSING = "—"

@@ -11,18 +11,21 @@ from __future__ import annotations
 import hashlib
 import hmac
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from flask import current_app
 from sqlalchemy import func, select
 
 from ..access.care_team import case_ids_among
 from ..cases.status import STATUS_LABELS
+from ..core.dates import today
 from ..core.timeutil import to_paris
 from ..decisions.models import OUTCOMES
 from ..delivery.models import ROLES
 from ..extensions import db
+from ..followups.models import STATES
 from ..patients.models import Patient
+from . import closed_loop
 from . import populations as pop
 from .indicators import FICHES, TRANSMISSIONS, VERSIONS
 from .period import Period
@@ -32,16 +35,20 @@ PER_PAGE = 50
 # An export lists at most this many lines (a year of a whole region fits).
 EXPORT_LIMIT = 100_000
 
-TITLES = {key: flag.label for key, flag in pop.FLAGS.items()} | {
-    "postponed": "Reports décidés",
-    "refused": "Dossiers refusés",
-    "first_rcp": "Patients à leur première RCP",
-    "has_level1": "Premières RCP au niveau 1 de l'indicateur HAS",
-    "has_level2": "Premières RCP au niveau 2 de l'indicateur HAS",
-    "fiche": "Fiches signées",
-    "amended": "Fiches modifiées",
-    "delivery_failed": "Transmissions de fiches en échec",
-}
+TITLES = (
+    {key: flag.label for key, flag in pop.FLAGS.items()}
+    | {
+        "postponed": "Reports décidés",
+        "refused": "Dossiers refusés",
+        "first_rcp": "Patients à leur première RCP",
+        "has_level1": "Premières RCP au niveau 1 de l'indicateur HAS",
+        "has_level2": "Premières RCP au niveau 2 de l'indicateur HAS",
+        "fiche": "Fiches signées",
+        "amended": "Fiches modifiées",
+        "delivery_failed": "Transmissions de fiches en échec",
+    }
+    | {key: population.title for key, population in closed_loop.POPULATIONS.items()}
+)
 COLUMNS = ("Date", "RCP", "Patient", "Dossier", "Statut du dossier", "Détail")
 
 
@@ -120,8 +127,35 @@ def _failed(period: Period, scope: Scope):
     )
 
 
-def statement(key: str, period: Period, scope: Scope):
-    """The SELECT of the lines behind population ``key``; KeyError for an unknown one."""
+def _followups(period: Period, scope: Scope, key: str, as_of: date):
+    """The cases of the follow-ups counted by ``key``, dated by the fiche's validation;
+    ``as_of``: the day a pending follow-up's due day is compared with."""
+    f = closed_loop.FOLLOW_UPS
+    return (
+        select(
+            pop.CASES.c.id,
+            pop.CASES.c.patient_id,
+            f.c.opened_at,
+            pop.RCPS.c.name,
+            pop.CASES.c.status,
+            f.c.state,
+        )
+        .select_from(
+            f.join(pop.CASES, pop.CASES.c.id == f.c.case_id).join(
+                pop.RCPS, pop.RCPS.c.id == f.c.rcp_id
+            )
+        )
+        .where(
+            closed_loop.followups_where(period, scope),
+            closed_loop.POPULATIONS[key].condition(as_of),
+        )
+        .order_by(f.c.opened_at, f.c.id)
+    )
+
+
+def statement(key: str, period: Period, scope: Scope, *, as_of: date | None = None):
+    """The SELECT of the lines behind population ``key``; KeyError for an unknown one.
+    ``as_of``: the day « overdue » is judged on (today in Paris unless told)."""
     if key in pop.FLAGS:
         return _presented(period, scope, pop.FLAGS[key].condition())
     if key == "postponed":
@@ -140,6 +174,8 @@ def statement(key: str, period: Period, scope: Scope):
         return _presented(period, scope, FICHES.c.current_version > 1, fiches=True)
     if key == "delivery_failed":
         return _failed(period, scope)
+    if key in closed_loop.POPULATIONS:
+        return _followups(period, scope, key, as_of or today())
     raise KeyError(key)
 
 
@@ -148,13 +184,14 @@ def _detail(key: str, last) -> str:
         return last or ""
     if key == "delivery_failed":
         return "Échec : " + ROLES.get(last, last or "")
+    if key in closed_loop.POPULATIONS:
+        return STATES.get(last or "", last or "")
     return OUTCOMES.get(last or "", "")
 
 
-def count(key: str, period: Period, scope: Scope) -> int:
-    return db.session.scalar(
-        select(func.count()).select_from(statement(key, period, scope).order_by(None).subquery())
-    )
+def count(key: str, period: Period, scope: Scope, *, as_of: date | None = None) -> int:
+    selected = statement(key, period, scope, as_of=as_of).order_by(None).subquery()
+    return db.session.scalar(select(func.count()).select_from(selected))
 
 
 def lines(key: str, period: Period, scope: Scope, *, limit: int, offset: int = 0) -> list[Line]:

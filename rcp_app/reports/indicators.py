@@ -3,7 +3,8 @@
 ``compute_report(period, scope)`` runs a fixed number of queries whatever the volume: each
 aggregate is computed by the database (counts, sums, medians and 90th percentiles through
 window functions, distributions through CASE buckets); Python only lays the results out.
-The headline figures are computed again over the previous period, for the comparison.
+The headline figures are computed again over the previous period, for the comparison. The
+section on what became of the proposals (the closed loop) lives in closed_loop.py.
 """
 
 from __future__ import annotations
@@ -21,8 +22,11 @@ from ..extensions import db
 from ..fiches.models import Fiche, FicheVersion
 from ..terminology.builtin import APPAREIL, ORGAN, SPECIALTY, TRANSVERSAL_THEME
 from ..terminology.models import Concept
+from . import closed_loop
 from . import populations as pop
 from .model import Figure, Report, Section, Table
+from .numbers import rate as _rate
+from .numbers import rounded as _round
 from .period import Period
 from .scope import Scope
 from .sql import days_between, month_bucket, percentiles
@@ -55,20 +59,11 @@ TABLE_KEYS = (
     "delays.summary",
     "delays.distribution",
     "dcc.transmissions",
+    *closed_loop.TABLE_KEYS,
 )
 TOP_ORGANS = 8
 OTHER = "Autres"
 UNSPECIFIED = "Non renseigné"
-
-
-def _rate(part, whole) -> float | None:
-    if not whole:
-        return None
-    return round(100.0 * (part or 0) / whole, 1)
-
-
-def _round(value, digits: int = 1):
-    return None if value is None else round(float(value), digits)
 
 
 def _labels(*value_sets: str) -> dict[str, str]:
@@ -730,6 +725,7 @@ def _headline(period: Period, scope: Scope, now: datetime) -> dict:
     fiches = _fiches(period, scope)
     delivered = _delivered_fiches(period, scope)
     transmissions = _transmissions(period, scope)
+    loop_values, loop_delays = closed_loop.headline(period, scope, now)
     total = presented["presented"]
     values = {
         "activity.sessions_planned": sessions["planned"],
@@ -771,12 +767,14 @@ def _headline(period: Period, scope: Scope, now: datetime) -> dict:
     for key, row in delays.items():
         values[f"delays.{key}.median"] = _round(row.median)
         values[f"delays.{key}.p90"] = _round(row.p90)
+    values.update(loop_values)
     details = {
         "time_by_rcp": time_by_rcp,
         "delays": delays,
         "transmissions": transmissions,
         "held": sessions["held"] or 0,
         "presented": total,
+        "followup_delays": loop_delays,
     }
     return values, details
 
@@ -898,6 +896,7 @@ SECTIONS = (
              "Envois de fiches en échec définitif (après toutes les nouvelles tentatives)."),
         ),
     ),
+    closed_loop.SECTION,
 )  # fmt: skip
 
 
@@ -941,6 +940,7 @@ def compute_report(period: Period, scope: Scope, *, now: datetime | None = None)
         ),
         "has": (),
         "dcc": (_transmissions_table(details["transmissions"]),),
+        "followups": closed_loop.tables(period, scope, now, details["followup_delays"]),
     }  # fmt: skip
     sections = tuple(
         Section(

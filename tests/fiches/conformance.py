@@ -87,18 +87,11 @@ def _saxon():
 
 
 @functools.cache
-def _executables() -> tuple:
+def _executable(name: str):
+    """One schematron compiled once per session, whichever document type asks for it."""
     compiler = _saxon().new_xslt30_processor()
-    schematron_dir = ans_cisis_dir() / "schematrons"
-    return tuple(
-        (
-            name,
-            compiler.compile_stylesheet(
-                stylesheet_text=compile_schematron(schematron_dir / name).decode()
-            ),
-        )
-        for name in SCHEMATRONS
-    )
+    sch_path = ans_cisis_dir() / "schematrons" / name
+    return compiler.compile_stylesheet(stylesheet_text=compile_schematron(sch_path).decode())
 
 
 def _svrl_failures(schematron: str, svrl: etree._Element) -> list[str]:
@@ -112,14 +105,15 @@ def _svrl_failures(schematron: str, svrl: etree._Element) -> list[str]:
     return failures
 
 
-def schematron_failures(xml: bytes) -> list[str]:
-    """Every failed assert and error report of the FRCP, ANS-models and IHE schematrons."""
+def schematron_failures(xml: bytes, schematrons: tuple[str, ...] = SCHEMATRONS) -> list[str]:
+    """Every failed assert and error report of the given schematrons (paths under
+    schematrons/), by default the FRCP, ANS-models and IHE ones."""
     processor = _saxon()
     document = processor.parse_xml(xml_text=xml.decode("utf-8"))
     failures = []
-    for name, executable in _executables():
+    for name in schematrons:
         try:
-            svrl = executable.transform_to_string(xdm_node=document)
+            svrl = _executable(name).transform_to_string(xdm_node=document)
         except PySaxonApiError as error:
             # A rule that cannot be evaluated on this document proves nothing: report it.
             failures.append(f"{name} : évaluation impossible : {error}")

@@ -40,6 +40,8 @@ ARGUMENTS: dict[str, str | int] = {
     "item_id": "item",
     "attachment_id": "attachment",
     "fiche_id": "fiche",
+    "follow_up_id": "follow_up",
+    "plan_id": "care_plan",
     "decision_id": "decision",  # the API's decisions
     "access_id": "access",
     "name": "message",  # the development mailbox: a stored message's file name

@@ -381,7 +381,7 @@ def stored_fiche_version(fiche, validated_by_id: int, *, code: str, document_id:
     so that what is built from the snapshot alone (the FHIR Bundle) can be served."""
     import json
 
-    from rcp_app.fiches.models import FicheDocument, FicheVersion
+    from rcp_app.fiches.models import FicheDocument, FicheVersion, document_rows
     from tests.fiches.samples import organ_snapshot
 
     version = FicheVersion(
@@ -394,13 +394,60 @@ def stored_fiche_version(fiche, validated_by_id: int, *, code: str, document_id:
         validated_by_id=validated_by_id,
         signer="CN=Cachet RCP (TEST)",
     )
-    for kind, content in (("pdf", pdf), ("cda", b"<ClinicalDocument/>")):
-        version.documents.append(
-            FicheDocument(
-                kind=kind,
-                sha256=hashlib.sha256(content).hexdigest(),
-                size_bytes=len(content),
-                content=content,
-            )
-        )
+    version.documents.extend(
+        document_rows(FicheDocument, {"pdf": pdf, "cda": b"<ClinicalDocument/>"})
+    )
     return version
+
+
+def stored_care_plan(fiche, user_id: int, *, document_id: str, pdf: bytes, state="amending"):
+    """The programme of ``fiche`` with version 1 stored from the sample snapshot and placeholder
+    documents (for tests that route to it), left « amending » so that its edit page shows."""
+    import json
+
+    from rcp_app.fiches.models import document_rows
+    from rcp_app.pps.draft import empty
+    from rcp_app.pps.models import CarePlan, CarePlanDocument, CarePlanVersion
+    from tests.pps.samples import pps_snapshot
+
+    draft = {
+        **empty(),
+        "treatments": [
+            {
+                "kind": "387713003",
+                "source": "proposal",
+                "description": "Opération",
+                "planned_start": None,
+                "place": "",
+                "team": "",
+            }
+        ],
+        "referent_phone": "01 23 45 67 89",
+    }
+    plan = CarePlan(
+        set_id=str(uuid.uuid5(uuid.UUID(document_id), "set")),
+        decision=fiche.decision,
+        fiche=fiche,
+        case_id=fiche.case_id,
+        patient_id=fiche.patient_id,
+        state=state,
+        draft=json.dumps(draft),
+        current_version=1,
+        created_at=utcnow(),
+        created_by_id=user_id,
+        updated_at=utcnow(),
+        updated_by_id=user_id,
+    )
+    version = CarePlanVersion(
+        care_plan=plan,
+        version=1,
+        document_id=document_id,
+        snapshot=json.dumps(pps_snapshot()),
+        validated_at=utcnow(),
+        validated_by_id=user_id,
+        signer="CN=Cachet RCP (TEST)",
+    )
+    version.documents.extend(
+        document_rows(CarePlanDocument, {"pdf": pdf, "cda": b"<ClinicalDocument/>"})
+    )
+    return plan, version

@@ -233,15 +233,21 @@ def document_status(body, snapshot: dict, ids: Ids) -> None:
     if document["version"] > 1:
         rows.append(("Motif de la modification", document.get("amendment_reason") or "", None))
     narrative_table(node, rows)
+    approved_status(node, ids, "statut-doc", validated[:10])
+
+
+def approved_status(node, ids: Ids, anchor: str, when: str):
+    """The FR-Statut-document entry of a status section: approved (signed) on ``when``."""
     observation = simple_observation(
         el(node, "entry"),
         ids,
         ans_code("GEN-065", "Statut du document"),
-        "statut-doc",
+        anchor,
         DOCUMENT_STATUS_APPROVED,
-        when=validated[:10],
+        when=when,
     )
     templates = observation.findall("{urn:hl7-org:v3}templateId")
     templates[-1].addnext(
         observation.makeelement("{urn:hl7-org:v3}templateId", root="1.2.250.1.213.1.1.3.48.16")
     )
+    return observation

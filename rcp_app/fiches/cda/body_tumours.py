@@ -43,7 +43,16 @@ def _tnm_rows(rank: int, tumour: dict) -> list:
     return rows
 
 
-def _tumour_rows(rank: int, tumour: dict) -> list:
+def _tumour_rows(rank: int, tumour: dict, fiche_details: bool) -> list:
+    rows = [
+        ("Date du diagnostic", french_date(tumour.get("diagnosis_date")), None),
+        ("Topographie", label_of(tumour.get("topography")), f"topographie-{rank}"),
+        ("Latéralité", label_of(tumour.get("laterality")), f"lateralite-{rank}"),
+        ("Morphologie", label_of(tumour.get("morphology")), f"morphologie-{rank}"),
+        *_tnm_rows(rank, tumour),
+    ]
+    if not fiche_details:
+        return rows
     others = "; ".join(
         f"{o['system']} {o.get('version') or ''} : {o['value']}"
         for o in tumour.get("other_stagings") or []
@@ -52,11 +61,7 @@ def _tumour_rows(rank: int, tumour: dict) -> list:
         f"{b['label']} : {b['value_label']}" for b in tumour.get("biomarkers") or []
     )
     return [
-        ("Date du diagnostic", french_date(tumour.get("diagnosis_date")), None),
-        ("Topographie", label_of(tumour.get("topography")), f"topographie-{rank}"),
-        ("Latéralité", label_of(tumour.get("laterality")), f"lateralite-{rank}"),
-        ("Morphologie", label_of(tumour.get("morphology")), f"morphologie-{rank}"),
-        *_tnm_rows(rank, tumour),
+        *rows,
         ("Autre stade", others or "Aucun", None),
         ("Biomarqueurs", markers or "Aucun", None),
         ("Commentaire", tumour.get("comment") or "", f"commentaire-tumeur-{rank}"),
@@ -64,6 +69,15 @@ def _tumour_rows(rank: int, tumour: dict) -> list:
 
 
 def cancer_diagnosis(body, snapshot: dict, ids: Ids) -> None:
+    diagnosis_section(body, ids, snapshot["case"]["tumours"])
+
+
+def diagnosis_section(
+    body, ids: Ids, tumours: list, *, title: str = "TUMEUR", fiche_details: bool = True
+) -> None:
+    """The « Diagnostic du cancer » section of the tumours; ``fiche_details``: also the other
+    stagings, biomarkers and comment rows that only the fiche's tumours carry (the PPS copies
+    site, morphology and TNM only)."""
     node = section(
         body,
         ids,
@@ -74,15 +88,16 @@ def cancer_diagnosis(body, snapshot: dict, ids: Ids) -> None:
             "1.2.250.1.213.1.1.2.27",
         ),
         loinc("72135-7", "Diagnostic du cancer"),
-        "TUMEUR",
+        title,
     )
-    tumours = snapshot["case"]["tumours"]
     if not tumours:
         narrative_table(node, [("Tumeur", "Aucune tumeur renseignée", None)])
         return
     for tumour in tumours:
         narrative_table(
-            node, _tumour_rows(tumour["rank"], tumour), heading=f"Tumeur {tumour['rank']}"
+            node,
+            _tumour_rows(tumour["rank"], tumour, fiche_details),
+            heading=f"Tumeur {tumour['rank']}",
         )
     # One concern holds every tumour: the IHE schematron evaluates a boolean per concern entry
     # and fails (XPath type error) as soon as there are two of them.

@@ -36,12 +36,18 @@ SECTIONS = (
 )
 
 
-def build_cda(snapshot: dict) -> bytes:
-    """The FRCP CDA document of a fiche snapshot, as UTF-8 XML with its declaration."""
+def assemble(snapshot: dict, header, sections) -> bytes:
+    """A CDA document: ``header(root, snapshot)``, then each section of the structured body in
+    order, as UTF-8 XML with its declaration (the FRCP and CANCER-PPS documents alike)."""
     ids = Ids(snapshot["document"]["id"])
     root = etree.Element(f"{{{HL7}}}ClinicalDocument", nsmap=NSMAP)
-    build_header(root, snapshot)
+    header(root, snapshot)
     body = el(el(root, "component"), "structuredBody")
-    for add_section in SECTIONS:
+    for add_section in sections:
         add_section(body, snapshot, ids)
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+
+
+def build_cda(snapshot: dict) -> bytes:
+    """The FRCP CDA document of a fiche snapshot, as UTF-8 XML with its declaration."""
+    return assemble(snapshot, build_header, SECTIONS)

@@ -21,6 +21,9 @@ DOCUMENT_TEMPLATES = (
 FRCP_TEMPLATE = "1.2.250.1.213.1.1.1.8"
 FUNCTION_CODES = "1.2.250.1.213.1.1.4.2.280"
 CARE_TEAM_FUNCTIONS = "1.2.250.1.213.1.6.1.107"
+CARE_TEAM_MEMBER = ("353", "Membre de l'équipe de soins", CARE_TEAM_FUNCTIONS)
+CORRESPONDENT = ("CORRE", "Correspondant", FUNCTION_CODES)
+GP_FUNCTION = ("PCP", "Médecin traitant", "2.16.840.1.113883.5.88")
 # Roots of the national identifiers of the encounter, as in the ANS FRCP examples: the regional
 # cancer network (DSRC, formerly RRC), the RCP manager, the RCP (snapshot["rcp"] keys).
 ENCOUNTER_NATIONAL_IDS = (
@@ -29,17 +32,22 @@ ENCOUNTER_NATIONAL_IDS = (
     ("registry_id", "1.2.250.1.161.1.20.3.1"),
 )
 SEX_CODES = {"M": ("M", "Masculin"), "F": ("F", "Féminin"), "I": ("UN", "Indéterminé")}
+FRCP_CODE = loinc("34794-8", "CR de réunion de concertation pluridisciplinaire")
 
 
-def document_header(root, snapshot: dict) -> None:
+def document_header(
+    root, snapshot: dict, *, template: str = FRCP_TEMPLATE, code: dict = FRCP_CODE, title=None
+) -> None:
+    """The identification of the document; the defaults are the FRCP's, other CI-SIS volets
+    (the PPS) give their own template, type code and title."""
     document = snapshot["document"]
     el(root, "realmCode", code="FR")
     el(root, "typeId", root="2.16.840.1.113883.1.3", extension="POCD_HD000040")
     template_ids(root, *DOCUMENT_TEMPLATES)
-    el(root, "templateId", root=FRCP_TEMPLATE, extension="2022.01")
+    el(root, "templateId", root=template, extension="2022.01")
     el(root, "id", root=uuid_oid(document["id"]))
-    code_el(root, "code", loinc("34794-8", "CR de réunion de concertation pluridisciplinaire"))
-    el(root, "title", f"{document['title']} – {snapshot['rcp']['name']}")
+    code_el(root, "code", code)
+    el(root, "title", title or f"{document['title']} – {snapshot['rcp']['name']}")
     el(root, "effectiveTime", value=hl7_time(document["effective_time"]))
     el(
         root,
@@ -106,11 +114,16 @@ def _organization(parent, tag: str, establishment: dict | None) -> None:
     )
 
 
-def health_professional(parent, tag: str, person: dict, *, person_tag: str, org_tag: str):
-    """assignedAuthor / assignedEntity / associatedEntity of a physician identified by RPPS."""
+def health_professional(
+    parent, tag: str, person: dict, *, person_tag: str, org_tag: str, phone: str | None = None
+):
+    """assignedAuthor / assignedEntity / associatedEntity of a physician identified by RPPS;
+    ``phone`` (as typed, « 01 23 45 67 89 ») when the document tells the patient whom to call."""
     entity = el(parent, tag, classCode="PROV" if tag == "associatedEntity" else None)
     el(entity, "id", root=RPPS_ROOT, extension=f"8{person['rpps']}")
     code_el(entity, "code", person["specialty"])
+    if phone:
+        el(entity, "telecom", value=tel_uri(phone), use="WP")
     if person.get("mssante"):
         el(entity, "telecom", value=f"mailto:{person['mssante']}")
     _person_name(entity, person_tag, person)
@@ -118,7 +131,12 @@ def health_professional(parent, tag: str, person: dict, *, person_tag: str, org_
     return entity
 
 
-def author(root, snapshot: dict) -> None:
+def tel_uri(phone: str) -> str:
+    """« 01 23 45 67 89 » -> 'tel:0123456789' (RFC 3966 keeps only digits and a leading +)."""
+    return "tel:" + "".join(ch for ch in phone if ch.isdigit() or ch == "+")
+
+
+def author(root, snapshot: dict, *, role: str = "Médecin ayant validé la fiche RCP") -> None:
     node = el(root, "author")
     function = el(
         node,
@@ -127,7 +145,7 @@ def author(root, snapshot: dict) -> None:
         displayName="Membre de l'équipe de soins",
         codeSystem=CARE_TEAM_FUNCTIONS,
     )
-    el(function, "originalText", "Médecin ayant validé la fiche RCP")
+    el(function, "originalText", role)
     el(node, "time", value=hl7_time(snapshot["document"]["effective_time"]))
     health_professional(
         node,
@@ -147,9 +165,10 @@ def custodian(root, snapshot: dict) -> None:
     el(organization, "name", custodian_org["name"])
 
 
-def legal_authenticator(root, snapshot: dict) -> None:
+def legal_authenticator(root, snapshot: dict, *, signed_at: str | None = None) -> None:
+    """Signed when the decision was validated, unless the caller says when (``signed_at``)."""
     node = el(root, "legalAuthenticator")
-    el(node, "time", value=hl7_time(snapshot["decision"]["validated_at"]))
+    el(node, "time", value=hl7_time(signed_at or snapshot["decision"]["validated_at"]))
     el(node, "signatureCode", code="S")
     health_professional(
         node,
@@ -160,7 +179,9 @@ def legal_authenticator(root, snapshot: dict) -> None:
     )
 
 
-def _participant(root, type_code: str, function: tuple | None, comment: str, person: dict):
+def participant_head(root, type_code: str, function: tuple | None, comment: str, translation=None):
+    """A header participant up to its time; ``translation`` (a coded dict) says which kind of
+    contact it is where a volet asks for it (the PPS's ORG-177, ORG-190)."""
     node = el(root, "participant", typeCode=type_code)
     if function:
         code, label, system = function
@@ -168,7 +189,24 @@ def _participant(root, type_code: str, function: tuple | None, comment: str, per
     else:
         function_node = el(node, "functionCode", nullFlavor="NA")
     el(function_node, "originalText", comment)
+    if translation:
+        code_el(function_node, "translation", translation)
     el(node, "time", nullFlavor="UNK")
+    return node
+
+
+def participant(
+    root,
+    type_code: str,
+    function: tuple | None,
+    comment: str,
+    person: dict | None,
+    *,
+    translation: dict | None = None,
+    phone: str | None = None,
+):
+    """A physician participant (RPPS); ``None`` for an unknown one (null-flavoured)."""
+    node = participant_head(root, type_code, function, comment, translation)
     if person is None:
         # Unknown GP: the participant stays (it is mandatory) with null-flavoured identity.
         entity = el(node, "associatedEntity", classCode="PROV")
@@ -181,26 +219,29 @@ def _participant(root, type_code: str, function: tuple | None, comment: str, per
         person,
         person_tag="associatedPerson",
         org_tag="scopingOrganization",
+        phone=phone,
     )
+
+
+def gp_participant(root, gp: dict | None) -> None:
+    """The GP, mandatory in the header: null-flavoured when unknown."""
+    participant(root, "INF", GP_FUNCTION, "Médecin traitant" if gp else "Inconnu", gp)
 
 
 def participants(root, snapshot: dict) -> None:
     people = snapshot["people"]
-    quorum = ("353", "Membre de l'équipe de soins", CARE_TEAM_FUNCTIONS)
-    correspondent = ("CORRE", "Correspondant", FUNCTION_CODES)
-    _participant(root, "RESP", None, "Médecin coordonnateur de la RCP", people["coordinator"])
-    _participant(root, "REFB", None, "Médecin demandeur", people["requester"])
+    quorum, correspondent = CARE_TEAM_MEMBER, CORRESPONDENT
+    participant(root, "RESP", None, "Médecin coordonnateur de la RCP", people["coordinator"])
+    participant(root, "REFB", None, "Médecin demandeur", people["requester"])
     if people.get("presenter"):
-        _participant(root, "PRF", None, "Médecin présentant le dossier", people["presenter"])
-    gp_function = ("PCP", "Médecin traitant", "2.16.840.1.113883.5.88")
-    gp_comment = "Médecin traitant" if people.get("gp") else "Inconnu"
-    _participant(root, "INF", gp_function, gp_comment, people.get("gp"))
+        participant(root, "PRF", None, "Médecin présentant le dossier", people["presenter"])
+    gp_participant(root, people.get("gp"))
     for member in people["quorum_members"]:
-        _participant(root, "PRF", quorum, "Participant du quorum", member)
+        participant(root, "PRF", quorum, "Participant du quorum", member)
     for attendee in people["other_attendees"]:
-        _participant(root, "PRF", correspondent, "Participant hors quorum", attendee)
+        participant(root, "PRF", correspondent, "Participant hors quorum", attendee)
     for recipient in people["copy_recipients"]:
-        _participant(root, "CON", correspondent, "Destinataire d'une copie", recipient)
+        participant(root, "CON", correspondent, "Destinataire d'une copie", recipient)
 
 
 def in_fulfillment_of(root, snapshot: dict) -> None:
@@ -269,9 +310,15 @@ def component_of(root, snapshot: dict) -> None:
         codeSystem="2.16.840.1.113883.5.4",
     )
     el(el(encounter, "effectiveTime"), "low", value=hl7_time(session["starts_at"]))
+    health_care_facility(encounter, snapshot["custodian"], manager)
+
+
+def health_care_facility(encounter, custodian_org: dict, establishment: dict) -> None:
+    """The encounter's location: ``establishment`` (FINESS, name), with the custodian's
+    facility category and city."""
     facility = el(el(encounter, "location"), "healthCareFacility")
-    el(facility, "id", root=FINESS_ROOT, extension=f"1{manager['finess']}")
-    facility_type = snapshot["custodian"].get("facility_type")
+    el(facility, "id", root=FINESS_ROOT, extension=f"1{establishment['finess']}")
+    facility_type = custodian_org.get("facility_type")
     if facility_type:  # the same category as the XDS healthcareFacilityTypeCode
         el(
             facility,
@@ -281,9 +328,9 @@ def component_of(root, snapshot: dict) -> None:
             codeSystem=facility_type["system"],
         )
     place = el(facility, "location")
-    el(place, "name", manager["name"])
+    el(place, "name", establishment["name"])
     address = el(place, "addr")
-    el(address, "city", snapshot["custodian"].get("city") or "")
+    el(address, "city", custodian_org.get("city") or "")
 
 
 def build_header(root, snapshot: dict) -> None:

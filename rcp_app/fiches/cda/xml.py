@@ -144,11 +144,13 @@ def comment_act(parent, ids: Ids, anchor: str) -> etree._Element:
     return act
 
 
-def section(parent, ids: Ids, templates, code: dict, title: str) -> etree._Element:
+def section(parent, ids: Ids, templates, code: dict, title: str, key=None) -> etree._Element:
+    """A body section; ``key`` tells apart sections of one template (the PPS's two care plans),
+    whose ids would otherwise be derived from the same last templateId."""
     component = el(parent, "component")
     node = el(component, "section")
     template_ids(node, *templates)
-    el(node, "id", root=ids(f"section:{templates[-1]}"))
+    el(node, "id", root=ids(f"section:{key or templates[-1]}"))
     code_el(node, "code", code)
     el(node, "title", title)
     return node
