@@ -323,6 +323,7 @@ MATRIX: list[tuple[str, str, str, dict[str, int]]] = [
     ),
     ("delivery.gp_inbox", "GET", "/boite", only(200, "gp")),
     ("delivery.gp_download", "GET", "/boite/fiches/{fiche}.pdf", only(404, "gp")),
+    ("delivery.gp_care_plan", "GET", "/boite/pps/{care_plan}.pdf", only(404, "gp")),
     # The stored messages carry the fiches (patient data): coordinators only, like the cases.
     ("delivery.mailbox_index", "GET", "/dev/courriels", only(200, "coordinator")),
     (

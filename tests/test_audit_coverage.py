@@ -183,6 +183,7 @@ VISITS: dict[str, list[Visit]] = {
     "delivery.dashboard": [get("coordinator", "/diffusion?etat=all", "p1")],
     "delivery.gp_inbox": [get("gp", "/boite", "p1")],
     "delivery.gp_download": [get("gp", "/boite/fiches/{fiche}.pdf", "p1")],
+    "delivery.gp_care_plan": [get("gp", "/boite/pps/{care_plan}.pdf", "p1")],
     "delivery.mailbox_index": [get("coordinator", "/dev/courriels", "p1")],
     "delivery.mailbox_message": [get("coordinator", "/dev/courriels/{message}", "p1")],
     "delivery.mailbox_source": [get("coordinator", "/dev/courriels/{message}/source", "p1")],
@@ -412,7 +413,7 @@ def _world(app, make, tmp_path) -> dict:
         db.session.add_all([decision, fiche, version, transmission])
         follow_up = follow_up_for(fiche, case1)
         db.session.add(follow_up)
-        referrer, care_plan_id = _care_plan(make, rcp.id, p1.id)
+        referrer, care_plan_id = _care_plan(make, rcp.id, p1.id, gp_professional.id)
         db.session.commit()
         fiche_id = fiche.id
         follow_up_id = follow_up.id
@@ -466,7 +467,7 @@ def _world(app, make, tmp_path) -> dict:
     }
 
 
-def _care_plan(make, rcp_id: int, patient_id: int):
+def _care_plan(make, rcp_id: int, patient_id: int, gp_id: int):
     """A second signed fiche of the patient, whose referring physician (« referrer ») is
     amending its care programme; (that user, the programme's id). Inside the world's app
     context, committed by the caller."""
@@ -482,6 +483,8 @@ def _care_plan(make, rcp_id: int, patient_id: int):
         patient_id=patient_id,
         status="scheduled",
         requester_id=referring.id,
+        gp_id=gp_id,
+        gp_unknown=False,
     )
     item = make.agenda_item(session_id, case.id)
     decision = Decision(

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 import time
+from datetime import date, timedelta
 from types import SimpleNamespace
 
 import pytest
@@ -38,9 +40,14 @@ EXPECTED_COUNTS = {
     "dossiers RCP": 8,
     # Last week's breast RCP session, held and closed, with its fiches signed.
     "séance passée": 1,
-    "fiches RCP signées": 2,
+    "fiches RCP signées": 9,
     "avenant": 1,
     "fiche à valider": 1,
+    # What followed it (demo/aftercare.py): care programmes and follow-ups.
+    "PPS validé et signé": 1,
+    "PPS en brouillon": 1,
+    "suivis renseignés": 6,
+    "dossier représenté": 1,
 }
 SURGERY_CODES = {
     "G15_10/SM05",
@@ -274,7 +281,7 @@ def test_demo_has_signed_fiches_that_verify(app, loaded):
 
     with app.app_context():
         fiches = db.session.scalars(select(Fiche).order_by(Fiche.id)).all()
-        assert [f.current_version for f in fiches] == [2, 1]
+        assert [f.current_version for f in fiches] == [2] + [1] * 8
         verdicts = [
             verify_document(v.document("pdf").content)
             for v in db.session.scalars(select(FicheVersion).order_by(FicheVersion.id))
@@ -282,7 +289,7 @@ def test_demo_has_signed_fiches_that_verify(app, loaded):
         assert all(v.authentic for v in verdicts)
         assert sorted((v.version, v.current) for v in verdicts) == [
             (1, False),
-            (1, True),
+            *[(1, True)] * 8,
             (2, True),
         ]
 
@@ -384,3 +391,86 @@ def test_patient_objecting_to_sharing_is_hidden_from_rcp_members(app, loaded):
             id=0, role="physician", professional_id=objecting.rcp.coordinator_id
         )
         assert objecting.patient_id in _visible_patients(coordinator)
+
+
+# --- after the RCP: care programmes and follow-ups (demo/aftercare.py) ---------------------
+
+
+def test_demo_has_a_sealed_care_programme_and_a_draft(app, loaded):
+    from rcp_app.core.dates import today
+    from rcp_app.fiches.signature.bounded import check_signature
+    from rcp_app.pps.models import CarePlan
+
+    with app.app_context():
+        validated, draft = db.session.scalars(select(CarePlan).order_by(CarePlan.id)).all()
+        assert (validated.state, validated.current_version) == ("validated", 2)
+        assert [v.version for v in validated.versions] == [1, 2]
+        for version in validated.versions:
+            for kind in ("pdf", "cda"):
+                document = version.document(kind)
+                assert document.sha256 == hashlib.sha256(document.content).hexdigest()
+            assert b"ClinicalDocument" in version.document("cda").content
+            assert check_signature(version.document("pdf").content).authentic
+        # Written and signed by the referring physician of the case, then updated.
+        writer = validated.versions[0].validated_by
+        assert writer.username == "dr.martin"
+        assert writer.professional_id == validated.case.requester_id
+        assert validated.versions[1].amendment_reason
+        snapshot = validated.versions[1].snapshot_dict()
+        assert snapshot["document"]["update_motive"]["code"] == "GEN-176"
+        assert len(snapshot["treatments"]) == 2 and snapshot["supportive_care"]
+        assert snapshot["contacts"]["nurse"]["phone"]
+        assert snapshot["contacts"]["care_centre"]["phone"]
+        coming = [date.fromisoformat(row["date"]) for row in snapshot["appointments"]]
+        assert len(coming) == 2 and all(day > today() for day in coming)
+        # The second programme is still a draft; the contacts came from the first.
+        assert (draft.state, draft.current_version, draft.versions) == ("draft", 0, [])
+        assert draft.fiche.session_id == validated.fiche.session_id
+        assert draft.draft_dict()["nurse_phone"] == snapshot["contacts"]["nurse"]["phone"]
+
+
+def test_demo_has_a_follow_up_in_every_state(app, loaded):
+    from rcp_app.core.timeutil import to_paris, utcnow
+    from rcp_app.followups.models import STATES, FollowUp
+    from rcp_app.followups.operations import validation_day
+    from rcp_app.followups.queries import today
+    from rcp_app.followups.reminders import due_ids
+
+    with app.app_context():
+        rows = db.session.scalars(select(FollowUp).order_by(FollowUp.id)).all()
+        by_state = {state: [f for f in rows if f.state == state] for state in STATES}
+        assert all(by_state.values()), {state: len(found) for state, found in by_state.items()}
+        pending = by_state["pending"]
+        overdue = [f for f in pending if f.due_on < today()]
+        assert len(overdue) == 1 and any(f.due_on >= today() for f in pending)
+        # Moved back as a whole: still due the RCP's delay after it opened, and reminded at
+        # the delivery worker's first pass.
+        [late] = overdue
+        assert late.due_on == to_paris(late.opened_at).date() + timedelta(
+            days=late.rcp.follow_up_days
+        )
+        assert due_ids(utcnow()) == [late.id]
+        assert {f.option_rank for f in by_state["started_as_proposed"]} == {0, 1}
+        for follow_up in rows:
+            if follow_up.state == "pending":
+                continue
+            # Recorded by the referring physician, through the operation (audited).
+            assert follow_up.recorded_by.professional_id == follow_up.requester_id
+            assert db.session.scalar(
+                select(func.count())
+                .select_from(AuditEntry)
+                .where(
+                    AuditEntry.action == "followup.record",
+                    AuditEntry.object_id == str(follow_up.id),
+                )
+            )
+            if follow_up.started_on:
+                assert validation_day(follow_up) <= follow_up.started_on <= today()
+            if follow_up.is_deviation:
+                assert follow_up.deviation_reason and follow_up.details
+        # The deviation sent back to the RCP: a new draft case of the same patient.
+        [back] = [f for f in rows if f.represented_case_id]
+        assert back.state == "not_started" and back.deviation_reason == "progression"
+        case = back.represented_case
+        assert case.status == "draft" and case.patient_id == back.patient_id
+        assert "écart à la proposition" in case.question

@@ -1,5 +1,6 @@
-"""The GP's inbox: signed fiches of the patients whose GP or correspondent they are, and
-which of them the GP has not opened yet."""
+"""The GP's inbox: signed fiches of the patients whose GP or correspondent they are (with the
+care programme handed to the patient, once validated), and which of them the GP has not
+opened yet."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from ..cases.models import Case, case_correspondents
 from ..core.audit import AuditEntry
 from ..extensions import db
 from ..fiches.models import Fiche, FicheVersion
+from ..pps.models import CarePlan
 
 
 def _concerning(professional_id: int):
@@ -54,6 +56,37 @@ def fiche_for(user, fiche_id: int) -> Fiche:
     if fiche is None:
         abort(404)
     return fiche
+
+
+def care_plans_of(fiches: list[tuple[Fiche, FicheVersion]]) -> dict[int, CarePlan]:
+    """fiche id -> its validated care programme (PPS), for the listed fiches (one query)."""
+    if not fiches:
+        return {}
+    rows = db.session.scalars(
+        select(CarePlan).where(
+            CarePlan.fiche_id.in_([fiche.id for fiche, _ in fiches]),
+            CarePlan.current_version >= 1,
+        )
+    )
+    return {plan.fiche_id: plan for plan in rows}
+
+
+def care_plan_for(user, plan_id: int) -> CarePlan:
+    """A validated programme of one of the user's patients; 404 otherwise (as fiche_for)."""
+    if user.professional_id is None:
+        abort(404)
+    plan = db.session.scalar(
+        select(CarePlan)
+        .join(Case, Case.id == CarePlan.case_id)
+        .where(
+            CarePlan.id == plan_id,
+            CarePlan.current_version >= 1,
+            _concerning(user.professional_id),
+        )
+    )
+    if plan is None:
+        abort(404)
+    return plan
 
 
 def unread_ids(user, fiches: list[tuple[Fiche, FicheVersion]]) -> set[int]:

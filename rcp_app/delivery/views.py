@@ -32,7 +32,9 @@ from ..extensions import db
 from ..fiches import operations as fiche_ops
 from ..fiches.models import Fiche, FicheVersion
 from ..fiches.views import document_response
+from ..pps import operations as pps_ops
 from ..pps.models import CarePlan, CarePlanVersion
+from ..pps.views import document_response as care_plan_response
 from . import access, filters, inbox, mailbox_files, worker
 from .models import Transmission
 
@@ -110,7 +112,10 @@ def gp_inbox():
     fiches = inbox.fiches_for(current_user)
     # Rendered first: the unread marks shown are those from before this visit.
     html = render_template(
-        "delivery/inbox.html", fiches=fiches, unread=inbox.unread_ids(current_user, fiches)
+        "delivery/inbox.html",
+        fiches=fiches,
+        unread=inbox.unread_ids(current_user, fiches),
+        care_plans=inbox.care_plans_of(fiches),
     )
     access.record_inbox_view(fiches)
     return html
@@ -122,6 +127,15 @@ def gp_inbox():
 def gp_download(fiche_id: int):
     fiche = inbox.fiche_for(current_user, fiche_id)
     return document_response(fiche, fiche_ops.current_version(fiche), "pdf")
+
+
+@bp.route("/boite/pps/<int:plan_id>.pdf")
+@shows_patient_data
+@allowed("inbox")
+def gp_care_plan(plan_id: int):
+    """The care programme in force, as handed to the patient (its signed PDF)."""
+    plan = inbox.care_plan_for(current_user, plan_id)
+    return care_plan_response(plan, pps_ops.current_version(plan), "pdf")
 
 
 # --- the local mailbox of `make run` (development only) ---------------------------------------

@@ -47,6 +47,7 @@ from ..delivery.worker import record_outcome
 from ..directory.models import Professional, Rcp, RcpValidator
 from ..extensions import db
 from ..fiches import operations as fiche_ops
+from ..fiches.models import Fiche
 from ..meetings import operations as sessions_ops
 from ..meetings.models import AgendaItem, MeetingSession
 from ..patients.models import Patient
@@ -69,9 +70,10 @@ from .history_data import (
     RcpHistory,
     day_text,
 )
+from .history_followups import record_history_outcomes
 from .past_session import _past_start
 
-HISTORY_SEED = 2604
+HISTORY_SEED = 2606  # one random year among others, of about 75 fiches (the demo load time)
 GP_SPECIALTY = "G15_10/SM26"
 RADIOTHERAPY_SPECIALTY = "G15_10/SM37"
 FAILED_DELIVERY = "Refus définitif du destinataire {address} : 550 5.1.1 Destinataire inconnu"
@@ -123,6 +125,7 @@ def add_history(rcps: list[Rcp], patients: list[Patient], users: dict[str, User]
     rng.shuffle(free)
     world = World(now, rng, users, _gps(), free, _professionals_by_name())
     first_transmission = db.session.scalar(select(func.max(Transmission.id))) or 0
+    first_fiche = db.session.scalar(select(func.max(Fiche.id))) or 0
     by_suffix = {rcp.national_id.rsplit("-", 1)[-1]: rcp for rcp in rcps}
     for plan in HISTORIES:
         rcp = by_suffix[plan.suffix]
@@ -131,6 +134,7 @@ def add_history(rcps: list[Rcp], patients: list[Patient], users: dict[str, User]
             _delegate_validation(rcp, users[plan.validator])
             _run(plan, rcp, starts, world)
     _deliver(first_transmission, world)
+    followed = record_history_outcomes(first_fiche, now)
     c = world.counts
     return {
         "séances passées tenues": c["held"],
@@ -140,6 +144,7 @@ def add_history(rcps: list[Rcp], patients: list[Patient], users: dict[str, User]
         "dossiers refusés": c["refused"],
         "fiches signées de l'historique": c["signed"],
         "avenants de l'historique": c["amended"],
+        "suivis renseignés de l'historique": followed,
     }
 
 

@@ -22,6 +22,7 @@ from ..directory.models import Establishment, Professional, Rcp, RcpMember, RcpR
 from ..extensions import db
 from ..patients.models import Patient
 from ..patients.operations import FIELDS, validate
+from .aftercare import add_aftercare
 from .case_data import add_demo_cases
 from .directory_data import (
     ACCOUNTS,
@@ -75,6 +76,7 @@ def load_demo(history: bool = True) -> dict[str, int]:
         "patients": len(patients),
         **add_demo_cases(patients, rcps, author, outsider=by_username["dr.lebihan"]),
         **add_past_session(rcps[0], patients, author, now),
+        **add_aftercare(rcps[0], now),
         # Last: it takes the patients no other demo case uses.
         **(add_history(rcps, patients, by_username, now) if history else {}),
     }

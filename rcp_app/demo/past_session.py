@@ -22,6 +22,7 @@ from ..fiches import operations as fiche_ops
 from ..meetings import operations as sessions_ops
 from ..meetings.models import MeetingSession
 from ..patients.models import Patient
+from .aftercare_data import CASES as AFTERCARE_CASES
 from .case_data import _ago, _tumour
 
 SURGERY, CHEMOTHERAPY, HORMONOTHERAPY = "387713003", "C15632", "C547"
@@ -135,6 +136,9 @@ PAST_CASES = [
     ),
 ]
 DECIDED = {"file_complete": "yes", "quorum_status": "ORG-126"}
+# Last week's session: the first two cases, those whose follow-up the demo shows
+# (aftercare.py), and the relapse left ready for the coordinating physician.
+SESSION_CASES = [*PAST_CASES[:2], *(a.spec for a in AFTERCARE_CASES), *PAST_CASES[2:]]
 
 
 def _past_start(rcp: Rcp, now: datetime, weeks_ago: int = 1) -> datetime:
@@ -169,17 +173,18 @@ def hold_session(
     now: datetime,
     count: int | None = None,
     weeks_ago: int = 1,
+    cases: list[tuple] = PAST_CASES,
 ):
     """A past session of ``rcp`` (last week's by default): ``count`` cases registered (the
-    PAST_CASES in turn), put on the agenda, published, discussed with a quorum, decided and
+    ``cases`` in turn), put on the agenda, published, discussed with a quorum, decided and
     closed; every decision ready for validation. Returns (session, agenda items, the
     validating physician's user)."""
     validator = db.session.scalar(
         select(User).where(User.professional_id == rcp.coordinator_id, User.role == "physician")
     )
-    count = len(PAST_CASES) if count is None else count
-    specs = [PAST_CASES[i % len(PAST_CASES)] for i in range(count)]
-    rules = [spec[0] if count <= len(PAST_CASES) else (None, 20, 69) for spec in specs]
+    count = len(cases) if count is None else count
+    specs = [cases[i % len(cases)] for i in range(count)]
+    rules = [spec[0] if count <= len(cases) else (None, 20, 69) for spec in specs]
     # The demo GP's account (dr.bernard) is the GP of these patients: their fiches reach
     # the GP's inbox.
     gp = db.session.scalar(
@@ -232,7 +237,7 @@ def hold_session(
 def add_past_session(rcp: Rcp, patients: list[Patient], author: User, now: datetime) -> dict:
     """Hold last week's session of ``rcp`` and sign its fiches but the last one, left ready
     for the coordinating physician to validate in the demo; returns the counts."""
-    session, items, validator = hold_session(rcp, patients, author, now)
+    session, items, validator = hold_session(rcp, patients, author, now, cases=SESSION_CASES)
     end = session.starts_at + timedelta(hours=1)
     versions = [fiche_ops.validate(item, validator, end) for item in items[:-1]]
     first = versions[0].fiche

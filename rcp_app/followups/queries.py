@@ -20,6 +20,7 @@ from ..core.timeutil import to_paris, utcnow
 from ..directory.models import Rcp
 from ..extensions import db
 from ..fiches.models import Fiche
+from ..pps.models import CarePlan
 from .models import FollowUp
 
 
@@ -137,3 +138,13 @@ def unrecorded_count(user, now: datetime | None = None) -> int:
         return 0
     stmt = _unrecorded(user, now).with_only_columns(FollowUp.id)
     return db.session.scalar(select(func.count()).select_from(stmt.subquery()))
+
+
+def care_plans_of(follow_ups) -> dict:
+    """fiche id -> its care programme (PPS), for a page of follow-ups (one query): the list
+    says, beside each proposal, whether the programme handed to the patient is written."""
+    fiche_ids = [follow_up.fiche_id for follow_up in follow_ups]
+    if not fiche_ids:
+        return {}
+    rows = db.session.scalars(select(CarePlan).where(CarePlan.fiche_id.in_(fiche_ids)))
+    return {plan.fiche_id: plan for plan in rows}

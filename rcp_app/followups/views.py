@@ -65,7 +65,12 @@ def index():
         queries.mine_statement(current_user), _page_number(), current_app.config["RCP_PAGE_SIZE"]
     )
     ops.record_list_view(page.items, "mine", page.page)
-    return render_template("followups/index.html", page=page, today=queries.today())
+    return render_template(
+        "followups/index.html",
+        page=page,
+        today=queries.today(),
+        care_plans=queries.care_plans_of(page.items),
+    )
 
 
 @bp.route("/suivis/sans-suivi")

@@ -217,15 +217,9 @@ def detail(plan_id: int):
     return page
 
 
-def _document(plan_id: int, version: int, kind: str, printing: bool = False) -> Response:
-    plan = _plan(plan_id)
-    row = db.session.scalar(
-        select(CarePlanVersion).where(
-            CarePlanVersion.care_plan_id == plan.id, CarePlanVersion.version == version
-        )
-    )
-    if row is None:
-        abort(404)
+def document_response(plan: CarePlan, row: CarePlanVersion, kind: str, printing=False):
+    """A stored document, its digest checked and the download (or printing) audited: the
+    clinical pages and the GP's inbox both serve programmes this way."""
     document = ops.load_document(row, kind)
     ops.record_download(row, kind, printing=printing)
     name = FILE_NAMES[kind].format(set_id=plan.set_id, version=row.version)
@@ -235,6 +229,18 @@ def _document(plan_id: int, version: int, kind: str, printing: bool = False) -> 
         mimetype=document.media_type,
         headers={"Content-Disposition": f'{disposition}; filename="{name}"'},
     )
+
+
+def _document(plan_id: int, version: int, kind: str, printing: bool = False) -> Response:
+    plan = _plan(plan_id)
+    row = db.session.scalar(
+        select(CarePlanVersion).where(
+            CarePlanVersion.care_plan_id == plan.id, CarePlanVersion.version == version
+        )
+    )
+    if row is None:
+        abort(404)
+    return document_response(plan, row, kind, printing)
 
 
 @bp.route("/pps/<int:plan_id>/v<int:version>.pdf")

@@ -147,3 +147,15 @@ def test_someone_outside_the_case_cannot_open_it(app, make, world):
     client.post("/connexion", data={"username": outsider.username, "password": PASSWORD})
     assert client.get(f"/fiches/{world.fiche_id}/pps").status_code == 403
     assert client.post(f"/fiches/{world.fiche_id}/pps", data={"_": "1"}).status_code == 403
+
+
+def test_my_follow_ups_say_where_each_programme_stands(app, browser, world):
+    listed = browser.get("/suivis").get_data(as_text=True)
+    assert f'href="/fiches/{world.fiche_id}/pps">À rédiger' in listed
+    plan_id = _open(browser, app, world)
+    assert f'href="/pps/{plan_id}/modifier">Brouillon' in browser.get("/suivis").get_data(
+        as_text=True
+    )
+    assert browser.post(f"/pps/{plan_id}/valider", data=_form(app, world)).status_code == 302
+    listed = browser.get("/suivis").get_data(as_text=True)
+    assert f'href="/pps/{plan_id}">Validé (version 1)' in listed
