@@ -120,7 +120,12 @@ def test_a40_moves_cases_and_signed_fiches_to_the_survivor(feed):
         # The signed fiche's transmissions (DCC, requester…) name the patient too: they move.
         moved = dict(details["moved"])
         assert moved.pop("transmissions.patient_id", 0) >= 1
-        assert moved == {"cases.patient_id": 2, "fiches.patient_id": 1}
+        # So does the follow-up the signature opened (followups/).
+        assert moved == {
+            "cases.patient_id": 2,
+            "fiches.patient_id": 1,
+            "follow_ups.patient_id": 1,
+        }
         assert row.username == "flux HL7 127.0.0.1"
 
 
