@@ -52,12 +52,13 @@ FORBIDDEN = (
 
 
 class IncompleteFiche(DomainError):
-    """Mandatory FRCP items are missing; ``missing`` lists them in French."""
+    """Mandatory items are missing; ``missing`` lists them in French. ``refusal`` names what
+    cannot be validated (a care programme says it too: pps/operations.py)."""
+
+    refusal = "La fiche ne peut pas être validée"
 
     def __init__(self, missing: list[str]):
-        super().__init__(
-            "La fiche ne peut pas être validée : il manque " + ", ".join(missing) + "."
-        )
+        super().__init__(f"{self.refusal} : il manque " + ", ".join(missing) + ".")
         self.missing = missing
 
 

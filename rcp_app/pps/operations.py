@@ -45,12 +45,8 @@ FORBIDDEN_VALIDATE = (
 )
 
 
-class IncompletePlan(DomainError):
-    def __init__(self, missing: list[str]):
-        super().__init__(
-            "Le programme ne peut pas être validé : il manque " + ", ".join(missing) + "."
-        )
-        self.missing = missing
+class IncompletePlan(fiches.IncompleteFiche):
+    refusal = "Le programme ne peut pas être validé"
 
 
 # --- who may do what -------------------------------------------------------------------------

@@ -24,6 +24,7 @@ from tests.fiches.samples import (
     ORGAN_BREAST,
     REQUESTER,
     SNOMED,
+    _with,
     coded,
 )
 
@@ -162,11 +163,6 @@ def pps_snapshot(**overrides) -> dict:
     """A deep copy of the breast PPS; keyword arguments replace top-level parts."""
     snapshot = copy.deepcopy(PPS_BREAST)
     snapshot.update(copy.deepcopy(overrides))
-    return snapshot
-
-
-def _with(snapshot: dict, part: str, **changes) -> dict:
-    snapshot[part] = {**snapshot[part], **copy.deepcopy(changes)}
     return snapshot
 
 
